@@ -1,0 +1,128 @@
+# tierca - three-tier offline-root PKI.  Plain make; see README.md.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+PKGS    := gnutls libconfig
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Build flavours share the sources; each has its own object directory.
+B       ?= build
+OPT     ?= -O2
+SAN     ?=
+WERROR  ?=
+CFLAGS  ?= $(OPT) -g
+HARDEN  := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 \
+	-Wno-missing-field-initializers -Wno-format-y2k $(WERROR) $(HARDEN) $(SAN) $(CFLAGS) \
+	$(PKG_CFLAGS) -Ilibca
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+LIBS    = $(PKG_LIBS)
+
+LIBCA_OBJS = \
+	$(B)/libca/ca.o \
+	$(B)/libca/cert.o \
+	$(B)/libca/clock.o \
+	$(B)/libca/conf.o \
+	$(B)/libca/crl.o \
+	$(B)/libca/csr.o \
+	$(B)/libca/db.o \
+	$(B)/libca/err.o \
+	$(B)/libca/file.o \
+	$(B)/libca/issue.o \
+	$(B)/libca/key.o \
+	$(B)/libca/lint.o \
+	$(B)/libca/log.o \
+	$(B)/libca/pkcs12.o \
+	$(B)/libca/revoke.o \
+	$(B)/libca/secret.o \
+	$(B)/libca/util.o \
+	$(B)/libca/verify.o
+
+CMD_COMMON = $(B)/cmd/common.o
+TOOLS   = tierca tierca-root tierca-ica
+BINS    = $(TOOLS:%=$(B)/bin/%)
+
+UNIT_TESTS = \
+	$(B)/tests/unit/test_libca
+
+MANPAGES = $(wildcard docs/man/*.1)
+
+.PHONY: all check unit integration asan asan-check demo install clean \
+	layering format contract
+
+all: $(BINS) layering
+	@mkdir -p bin
+	@for t in $(TOOLS); do ln -sf ../$(B)/bin/$$t bin/$$t; done
+
+$(B)/libca/%.o: libca/%.c libca/ca.h libca/ca-int.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/cmd/%.o: cmd/%.c cmd/common.h libca/ca.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Icmd -c -o $@ $<
+
+$(B)/libca.a: $(LIBCA_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/libca.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/unit/%.o: tests/unit/%.c libca/ca.h libca/ca-int.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/unit/test_libca: $(patsubst tests/unit/%.c,$(B)/tests/unit/%.o,$(wildcard tests/unit/*.c)) $(B)/libca.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
+
+# No crypto in cmd/: the tools talk to users, libca does the work.
+layering:
+	@if grep -n 'gnutls_' cmd/*.c cmd/*.h; then \
+		echo "error: gnutls_* call in cmd/ (belongs in libca)"; exit 1; fi
+
+check: all unit integration
+
+unit: $(UNIT_TESTS)
+	$(B)/tests/unit/test_libca
+
+integration: all
+	B=$(CURDIR)/$(B)/bin tests/run-integration.sh
+
+# Same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) B=build-asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		build-asan/bin/tierca build-asan/bin/tierca-root build-asan/bin/tierca-ica \
+		build-asan/tests/unit/test_libca
+
+asan-check: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build-asan/tests/unit/test_libca
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		B=$(CURDIR)/build-asan/bin tests/run-integration.sh
+
+contract: all
+	../shared/tools/contract-smoke
+
+demo: all
+	tests/demo.sh demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	for t in $(TOOLS); do install -m 0755 $(B)/bin/$$t $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANPAGES); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done
+
+format:
+	clang-format -i libca/*.c libca/*.h cmd/*.c cmd/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-asan bin demo

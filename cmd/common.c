@@ -1,0 +1,112 @@
+/*
+ * common.c - messages, passphrase options, process hardening.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "common.h"
+
+const char *progname = "tierca";
+
+void
+msg_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+msg_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: warning: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+fail(const struct ca_err *err)
+{
+	msg_err("%s", err->msg[0] ? err->msg : "failed");
+	return 1;
+}
+
+int
+finish(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (status == 0) {
+			msg_err("cannot write to standard output: %s",
+			    strerror(errno));
+			return 1;
+		}
+	}
+	return status;
+}
+
+int
+parse_fd(int *out, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+parse_days(int *out, const char *s, const char *flag)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 36500) {
+		msg_err("invalid %s '%s': want a number of days", flag, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+pass_get(struct ca_secret *out, const struct pass_opts *po,
+    const char *prompt, int confirm, struct ca_err *err)
+{
+	if (po->file != NULL)
+		return ca_secret_from_file(out, po->file, err);
+	if (po->fd >= 0)
+		return ca_secret_from_fd(out, po->fd, err);
+	return ca_secret_from_tty(out, prompt, confirm, err);
+}
+
+void
+harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	/* A core file of a process holding a CA key is a copy of the key. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}

@@ -1,0 +1,44 @@
+/*
+ * ca-int.h - internals shared between libca modules; not installed.
+ */
+#ifndef TIERCA_CA_INT_H
+#define TIERCA_CA_INT_H
+
+#include "ca.h"
+
+#define CA_MAX_FILE (16u * 1024 * 1024)   /* any single PEM/config input */
+#define CA_MAX_INDEX (1024u * 1024 * 1024) /* index.txt */
+
+/* Fills err from a GnuTLS return code. */
+#define ca_gnutls_err(err, ret, ...) \
+	ca_err_set_gnutls((err), (ret), __VA_ARGS__)
+int ca_err_set_gnutls(struct ca_err *err, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Time helpers. */
+int ca_time_to_tm(struct tm *out, time_t t);
+
+/* Reads a file into a gnutls datum (wiped and freed by ca_datum_wipe). */
+int ca_datum_read(gnutls_datum_t *out, const char *path, size_t max,
+    struct ca_err *err);
+
+/* Profile helpers shared by cert.c and lint.c. */
+int ca_profile_is_ca(enum ca_profile p);
+const char *ca_profile_eku(enum ca_profile p);
+const char *ca_profile_name(enum ca_profile p);
+gnutls_digest_algorithm_t ca_sign_hash(gnutls_pubkey_t signer);
+
+/* Lower-case hex of n bytes. */
+void ca_hex(char *out, const unsigned char *in, size_t n, int upper);
+
+/* Like strdup, but NULL in gives NULL out. */
+char *ca_strdup(const char *s);
+
+/* D/certs/SERIAL.pem, created exclusively (CA_EEXIST on a repeat). */
+int ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
+    struct ca_err *err);
+/* Appends a 'V' line for crt to D/index.txt. */
+int ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
+    const char *name, struct ca_err *err);
+
+#endif

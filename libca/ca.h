@@ -1,0 +1,532 @@
+/*
+ * ca.h - the one public header of libca, tierca's certificate library.
+ *
+ * Conventions (see STYLE.md): functions are ca_<module>_<verb>, return 0 or
+ * a negative CA_E* code and fill a struct ca_err; they never print or exit.
+ * What comes back through an `out' parameter belongs to the caller.
+ * "Now" is always a parameter, read once per run with ca_clock_now().
+ */
+#ifndef TIERCA_CA_H
+#define TIERCA_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+
+#define TIERCA_VERSION "0.1.0"
+
+/* ---- errors ------------------------------------------------------------ */
+
+enum {
+	CA_EINVAL = -1,   /* bad input: arguments, files, CSRs, names */
+	CA_EIO = -2,      /* a read, write, fsync or rename failed */
+	CA_ECRYPTO = -3,  /* a GnuTLS operation failed */
+	CA_EPERM = -4,    /* file permissions or ownership refused */
+	CA_EEXIST = -5,   /* would overwrite something that must stay */
+	CA_ENOENT = -6,   /* a file, serial or name that does not exist */
+	CA_EPASS = -7,    /* wrong or missing passphrase */
+	CA_EPOLICY = -8,  /* pre-issuance lint or key policy refused */
+	CA_ECONF = -9,    /* configuration or template error */
+	CA_EDB = -10,     /* the CA database is corrupt */
+	CA_ENOMEM = -11,
+	CA_ELOCK = -12,   /* the CA is locked by another process */
+	CA_EVERIFY = -13, /* chain or signature verification failed */
+};
+
+struct ca_err {
+	int code;
+	char msg[1024];
+};
+
+/* Sets err (may be NULL) and returns code, so callers can write
+ * `return ca_err_set(err, CA_EIO, "cannot write '%s': %s", p, ...);`. */
+int ca_err_set(struct ca_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message: "outer: inner". */
+int ca_err_wrap(struct ca_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- enums ------------------------------------------------------------- */
+
+enum ca_key_alg {
+	CA_KEY_ECDSA_P256,
+	CA_KEY_ECDSA_P384,
+	CA_KEY_ECDSA_P521,
+	CA_KEY_ED25519,
+	CA_KEY_RSA_2048,
+	CA_KEY_RSA_3072,
+	CA_KEY_RSA_4096,
+	CA_KEY__MAX
+};
+
+/* What a CA directory is. */
+enum ca_kind { CA_KIND_ROOT, CA_KIND_SERVER, CA_KIND_CLIENT, CA_KIND__MAX };
+
+/* Certificate profiles of DESIGN.md. */
+enum ca_profile {
+	CA_PROF_ROOT,
+	CA_PROF_ICA_SERVER,
+	CA_PROF_ICA_CLIENT,
+	CA_PROF_LEAF_SERVER,
+	CA_PROF_LEAF_CLIENT,
+	CA_PROF__MAX
+};
+
+/* RFC 5280 CRLReason values (8 is unused, removeFromCRL is delta-only). */
+enum ca_reason {
+	CA_REASON_UNSPECIFIED = 0,
+	CA_REASON_KEY_COMPROMISE = 1,
+	CA_REASON_CA_COMPROMISE = 2,
+	CA_REASON_AFFILIATION_CHANGED = 3,
+	CA_REASON_SUPERSEDED = 4,
+	CA_REASON_CESSATION = 5,
+	CA_REASON_CERTIFICATE_HOLD = 6,
+	CA_REASON_PRIVILEGE_WITHDRAWN = 9,
+	CA_REASON_AA_COMPROMISE = 10,
+	CA_REASON__MAX
+};
+
+int ca_key_alg_parse(enum ca_key_alg *out, const char *s);
+const char *ca_key_alg_name(enum ca_key_alg alg);
+int ca_kind_parse(enum ca_kind *out, const char *s);
+const char *ca_kind_name(enum ca_kind kind);
+/* Accepts the OpenSSL/RFC names ("keyCompromise") case-insensitively. */
+int ca_reason_parse(enum ca_reason *out, const char *s);
+const char *ca_reason_name(enum ca_reason r);
+
+/* ---- small string lists ------------------------------------------------ */
+
+struct ca_strv {
+	char **v;
+	size_t n;
+};
+int ca_strv_add(struct ca_strv *sv, const char *s);
+void ca_strv_free(struct ca_strv *sv);
+
+/* ---- clock ------------------------------------------------------------- */
+
+/* "Now": TIERCA_NOW (RFC 3339 UTC, e.g. 2027-03-01T00:00:00Z) or the
+ * system clock. */
+int ca_clock_now(time_t *out, struct ca_err *err);
+int ca_time_parse_rfc3339(time_t *out, const char *s);
+/* "2027-03-01T00:00:00Z" into buf (at least 21 bytes). */
+void ca_time_format(char *buf, size_t len, time_t t);
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Temp file in the same directory, fchmod, write, fsync, rename, fsync dir.
+ * Nothing is left behind on failure. */
+int ca_file_write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode, struct ca_err *err);
+/* Like ca_file_write_atomic, but fails with CA_EEXIST when path exists
+ * (link(2) instead of rename(2)): for keys and serial-named certs. */
+int ca_file_write_new(const char *path, const void *buf, size_t len,
+    mode_t mode, struct ca_err *err);
+/* Reads a whole regular file (no symlink followed) of at most max bytes;
+ * *out is NUL-terminated. */
+int ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
+    struct ca_err *err);
+/* Refuses a file that group or others may read or write. */
+int ca_file_check_private(const char *path, struct ca_err *err);
+int ca_file_exists(const char *path);
+/* Creates dir (one level) with mode; an existing dir is accepted when it
+ * is not a symlink; its mode is not changed unless `force_mode'. */
+int ca_dir_create(const char *path, mode_t mode, int force_mode,
+    struct ca_err *err);
+int ca_dir_fsync(const char *dir, struct ca_err *err);
+/* Joins a and b with '/' into a new string. */
+char *ca_path_join(const char *a, const char *b);
+
+/* One flock per CA directory (D/.lock).  wait: block until free. */
+int ca_lock_acquire(int *out, const char *dir, int wait, struct ca_err *err);
+void ca_lock_release(int fd);
+
+/* ---- secrets ----------------------------------------------------------- */
+
+struct ca_secret {
+	char *buf; /* NUL-terminated, locked in memory where possible */
+	size_t len;
+};
+
+/* First line of a 0600/0400 file. */
+int ca_secret_from_file(struct ca_secret *out, const char *path,
+    struct ca_err *err);
+/* First line read from an already open descriptor (not closed). */
+int ca_secret_from_fd(struct ca_secret *out, int fd, struct ca_err *err);
+/* No-echo prompt on /dev/tty; confirm asks twice. */
+int ca_secret_from_tty(struct ca_secret *out, const char *prompt,
+    int confirm, struct ca_err *err);
+/* Wipes and frees; safe on a zeroed struct. */
+void ca_secret_wipe(struct ca_secret *s);
+/* Minimum quality for a new CA key passphrase. */
+int ca_secret_check_new(const struct ca_secret *s, struct ca_err *err);
+
+/* ---- keys -------------------------------------------------------------- */
+
+int ca_key_generate(gnutls_x509_privkey_t *out, enum ca_key_alg alg,
+    struct ca_err *err);
+/* PKCS#8 PEM, encrypted with PBES2/AES-256 when pass is given. The
+ * returned buffer holds key material: wipe it (ca_datum_wipe). */
+int ca_key_export(gnutls_datum_t *out, gnutls_x509_privkey_t key,
+    const struct ca_secret *pass, struct ca_err *err);
+/* Writes a new key file (O_EXCL, 0600); never overwrites when excl. */
+int ca_key_write(const char *path, gnutls_x509_privkey_t key,
+    const struct ca_secret *pass, int excl, struct ca_err *err);
+/* Loads a key file after checking its permissions; pass may be NULL for
+ * an unencrypted key. Wrong passphrase -> CA_EPASS. */
+int ca_key_load(gnutls_x509_privkey_t *out, const char *path,
+    const struct ca_secret *pass, struct ca_err *err);
+/* 1 when the file holds an encrypted PKCS#8 key, 0 otherwise. */
+int ca_key_file_encrypted(const char *path, struct ca_err *err);
+/* Key strength policy: RSA >= 2048 bits, NIST P-256/384/521, Ed25519. */
+int ca_pubkey_check_policy(gnutls_pubkey_t pub, const char *what,
+    struct ca_err *err);
+/* Describes a public key ("ecdsa-p256", "rsa-3072", ...). */
+void ca_pubkey_describe(char *buf, size_t len, gnutls_pubkey_t pub);
+/* SHA-256 of the SubjectPublicKeyInfo, lowercase hex. */
+int ca_pubkey_fingerprint(char *buf, size_t len, gnutls_pubkey_t pub);
+int ca_privkey_to_abstract(gnutls_privkey_t *out, gnutls_x509_privkey_t k,
+    struct ca_err *err);
+void ca_datum_wipe(gnutls_datum_t *d);
+
+/* ---- certificates, CSRs ------------------------------------------------ */
+
+/* PEM or DER. The first certificate of the file. */
+int ca_cert_load(gnutls_x509_crt_t *out, const char *path,
+    struct ca_err *err);
+int ca_cert_export_pem(gnutls_datum_t *out, gnutls_x509_crt_t crt,
+    struct ca_err *err);
+/* Serial as uppercase hex without leading zero bytes (OpenSSL's form). */
+int ca_cert_serial_hex(char *buf, size_t len, gnutls_x509_crt_t crt);
+/* OpenSSL oneline form "/O=Example/CN=foo". */
+int ca_cert_subject_oneline(char **out, gnutls_x509_crt_t crt);
+/* RFC 4514 form "CN=foo,O=Example". */
+int ca_cert_subject(char **out, gnutls_x509_crt_t crt);
+/* 1 when crt's public key is the one of key. */
+int ca_cert_matches_key(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key);
+int ca_cert_sha256(char *buf, size_t len, gnutls_x509_crt_t crt);
+
+int ca_csr_create(gnutls_x509_crq_t *out, const char *subject,
+    gnutls_x509_privkey_t key, struct ca_err *err);
+/* PEM or DER; verifies the self-signature, the signature hash and the
+ * key policy. what names the CSR in error messages. */
+int ca_csr_load(gnutls_x509_crq_t *out, const char *path,
+    struct ca_err *err);
+int ca_csr_check(gnutls_x509_crq_t crq, const char *what,
+    struct ca_err *err);
+
+/* Random positive 128-bit serial, minimal DER integer content bytes. */
+struct ca_serial {
+	unsigned char b[17];
+	size_t len;
+	char hex[36];
+};
+int ca_serial_random(struct ca_serial *out, struct ca_err *err);
+int ca_serial_from_hex(struct ca_serial *out, const char *hex);
+
+/* Everything that decides a certificate's content. The issuer's key is
+ * separate so one request can be built once and signed. */
+struct ca_cert_req {
+	enum ca_profile profile;
+	const char *subject;       /* RFC 4514 DN */
+	gnutls_pubkey_t pubkey;    /* subject key */
+	struct ca_strv dns, ip, email;
+	struct ca_strv permit_dns; /* ICA nameConstraints */
+	const char *crl_url;       /* ICA CRL distribution point */
+	time_t not_before, not_after;
+};
+#define CA_CERT_REQ_INIT { .profile = CA_PROF__MAX }
+
+/* Builds and signs a certificate. issuer NULL: self-signed by
+ * issuer_key. The result is linted (ca_lint_cert) before it is returned. */
+int ca_cert_issue(gnutls_x509_crt_t *out, const struct ca_cert_req *req,
+    const struct ca_serial *serial, gnutls_x509_crt_t issuer,
+    gnutls_privkey_t issuer_key, time_t now, struct ca_err *err);
+
+/* Pre-issuance lint: profile, names within the issuer's constraints,
+ * validity inside the issuer's, key strength, signature hash. */
+int ca_lint_cert(gnutls_x509_crt_t crt, enum ca_profile profile,
+    gnutls_x509_crt_t issuer, time_t now, struct ca_err *err);
+/* Normalises and validates a DNS name or nameConstraint suffix. */
+int ca_dns_check(const char *name, int allow_wildcard, struct ca_err *err);
+int ca_ip_check(const char *ip, struct ca_err *err);
+
+/* Verifies crt against a chain and trust anchors at `now'. purpose is a
+ * GnuTLS key purpose OID or NULL. crls may be NULL. */
+int ca_verify_chain(gnutls_x509_crt_t crt, gnutls_x509_crt_t *inter,
+    size_t ninter, gnutls_x509_crt_t *anchors, size_t nanchors,
+    gnutls_x509_crl_t *crls, size_t ncrls, const char *purpose, time_t now,
+    struct ca_err *err);
+
+/* ---- the CA database (OpenSSL `ca` index.txt format) ------------------- */
+
+struct ca_db_entry {
+	char status;          /* 'V', 'R' or 'E' */
+	time_t not_after;
+	time_t revoked_at;    /* R only */
+	enum ca_reason reason;
+	char serial[36];      /* uppercase hex */
+	char *name;           /* tierca's handle (OpenSSL's filename field) */
+	char *subject;        /* oneline subject */
+	size_t line;          /* 1-based line number in index.txt */
+};
+
+struct ca_db {
+	char *path;
+	struct ca_db_entry *v;
+	size_t n, cap;
+};
+
+int ca_db_load(struct ca_db **out, const char *path, struct ca_err *err);
+void ca_db_free(struct ca_db *db);
+/* Appends one line (O_APPEND, fsync): the cost does not grow with the
+ * database. Repairs a torn last line left by a crash first. */
+int ca_db_append_line(const char *path, const struct ca_db_entry *e,
+    struct ca_err *err);
+/* Rewrites the whole file atomically (revocation). */
+int ca_db_save(const struct ca_db *db, struct ca_err *err);
+struct ca_db_entry *ca_db_find_serial(struct ca_db *db, const char *hex);
+/* Formats one index.txt line (with '\n') into a new string. */
+char *ca_db_format_line(const struct ca_db_entry *e);
+/* Parses one line (no '\n'); e's strings are allocated. */
+int ca_db_parse_line(struct ca_db_entry *e, char *line, struct ca_err *err);
+void ca_db_entry_clear(struct ca_db_entry *e);
+
+/* ---- CRLs -------------------------------------------------------------- */
+
+struct ca_crl_entry {
+	struct ca_serial serial;
+	time_t revoked_at;
+	enum ca_reason reason;
+};
+
+/* Encodes and signs a v2 CRL (DER) by hand: GnuTLS's CRL writer cannot
+ * add per-entry reason codes and is quadratic in the number of entries. */
+int ca_crl_encode(gnutls_datum_t *out, gnutls_x509_crt_t issuer,
+    gnutls_privkey_t key, const struct ca_crl_entry *ents, size_t n,
+    const struct ca_serial *crlnumber, time_t this_update,
+    time_t next_update, struct ca_err *err);
+int ca_crl_load(gnutls_x509_crl_t *out, const char *path,
+    struct ca_err *err);
+
+/* ---- a CA directory ---------------------------------------------------- */
+
+struct ca {
+	char *dir;
+	enum ca_kind kind;
+	gnutls_x509_crt_t crt;       /* NULL until installed (intermediates) */
+	gnutls_x509_crt_t root;      /* intermediates: the root they chain to */
+	gnutls_x509_privkey_t xkey;  /* NULL until ca_load_key() */
+	gnutls_privkey_t key;
+	int lock_fd;
+};
+
+#define CA_OPEN_LOCK 1u          /* take the directory lock, waiting */
+#define CA_OPEN_NEED_CERT 2u     /* refuse an intermediate not installed */
+
+int ca_open(struct ca **out, const char *dir, unsigned flags,
+    struct ca_err *err);
+/* Loads the CA key; pass may be NULL for an unencrypted key. */
+int ca_load_key(struct ca *ca, const struct ca_secret *pass,
+    struct ca_err *err);
+/* 1 when the CA key is encrypted and needs a passphrase. */
+int ca_key_needs_pass(struct ca *ca, struct ca_err *err);
+void ca_close(struct ca *ca);
+/* The path of a file in the CA directory (allocated). */
+char *ca_path(const struct ca *ca, const char *rel);
+
+struct ca_root_init_opts {
+	const char *subject;
+	enum ca_key_alg alg;
+	int days;
+};
+#define CA_ROOT_INIT_OPTS_INIT { NULL, CA_KEY_ECDSA_P384, 3650 }
+
+/* Creates a new root in dir (which must not hold one). */
+int ca_root_init(const char *dir, const struct ca_root_init_opts *o,
+    const struct ca_secret *pass, time_t now, struct ca_err *err);
+
+struct ca_ica_init_opts {
+	enum ca_kind kind;
+	const char *subject;
+	enum ca_key_alg alg;
+};
+#define CA_ICA_INIT_OPTS_INIT { CA_KIND__MAX, NULL, CA_KEY_ECDSA_P384 }
+
+/* Creates an intermediate's key and D/ca.csr. pass may be NULL. */
+int ca_ica_init(const char *dir, const struct ca_ica_init_opts *o,
+    const struct ca_secret *pass, struct ca_err *err);
+/* Installs the certificate the root signed: it must match the key, chain
+ * to root and be of the directory's kind. */
+int ca_ica_install(struct ca *ca, const char *cert_path,
+    const char *root_path, time_t now, struct ca_err *err);
+
+/* What was issued; strings are owned by the struct. */
+struct ca_issued {
+	char serial[36];
+	char *name;
+	char *subject;
+	time_t not_before, not_after;
+	int capped;                  /* notAfter was cut to the issuer's */
+	char *cert_path;             /* D/certs/SERIAL.pem */
+};
+void ca_issued_clear(struct ca_issued *is);
+
+struct ca_issue_opts {
+	const char *name;            /* the handle; issued/NAME/ */
+	const char *subject;         /* full RFC 4514 DN, overrides cn */
+	const char *cn;
+	struct ca_strv dns, ip, email;
+	int days;
+	enum ca_key_alg alg;
+	int replace;                 /* allow a name with a valid cert */
+	gnutls_x509_privkey_t key;   /* reuse this key (NULL: new one) */
+};
+#define CA_ISSUE_OPTS_INIT { .days = 90, .alg = CA_KEY_ECDSA_P256 }
+
+/* Issues a leaf with a new key into D/issued/NAME/ (key.pem, cert.pem,
+ * chain.pem, fullchain.pem), D/certs/SERIAL.pem and the database. */
+int ca_issue(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *o, time_t now, struct ca_err *err);
+/* Signs a CSR made elsewhere: its signature and key are checked, its
+ * requested extensions ignored; names come from o (or, when o has none,
+ * the CSR's CN and requested DNS/IP/email names, which are linted).
+ * Writes D/issued/NAME/cert.pem, chain.pem, fullchain.pem (no key). */
+int ca_sign_csr(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *o, gnutls_x509_crq_t csr, time_t now,
+    struct ca_err *err);
+
+struct ca_sign_ica_opts {
+	enum ca_kind kind;
+	int days;
+	struct ca_strv permit_dns;
+	const char *crl_url;
+};
+#define CA_SIGN_ICA_OPTS_INIT { CA_KIND__MAX, 730, { NULL, 0 }, NULL }
+
+/* The root signs an intermediate CSR; the PEM goes to out_pem. */
+int ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem,
+    struct ca *root, const struct ca_sign_ica_opts *o,
+    gnutls_x509_crq_t csr, time_t now, struct ca_err *err);
+
+/* Revokes the certificate with this serial, or every valid certificate
+ * of this name. The serials revoked are added to out. */
+int ca_revoke(struct ca_strv *out, struct ca *ca, const char *serial_or_name,
+    enum ca_reason reason, time_t now, struct ca_err *err);
+
+struct ca_crl_info {
+	char number[36];
+	time_t this_update, next_update;
+	size_t nrevoked;
+};
+/* Builds D/crl.pem, D/crl.der and bumps D/crlnumber. */
+int ca_crl_generate(struct ca_crl_info *out, struct ca *ca, int days,
+    time_t now, struct ca_err *err);
+/* 1 when no CRL exists, it is older than every_days, or it expires within
+ * every_days; 0 otherwise. */
+int ca_crl_due(struct ca *ca, int every_days, time_t now,
+    struct ca_err *err);
+
+/* Every database entry with the certificate's validity. */
+int ca_list(struct ca_db **out, struct ca *ca, struct ca_err *err);
+/* Finds the newest entry for a serial or a name. */
+int ca_find(struct ca_db_entry **out, struct ca_db *db, const char *key);
+
+/* PKCS#12 of issued/NAME: key, certificate and chain, friendly name NAME,
+ * encrypted with pass (AES-256, SHA-256 MAC). */
+int ca_export_pkcs12(struct ca *ca, const char *name, const char *out_path,
+    const struct ca_secret *pass, struct ca_err *err);
+
+/* Validates an issued name: [A-Za-z0-9][A-Za-z0-9._-]*, <= 64 chars. */
+int ca_name_check(const char *name, struct ca_err *err);
+
+/* ---- the root's ceremony log ------------------------------------------- */
+
+/* Appends one hash-chained entry: time, act, then "key=value" details
+ * (SHA-256 of inputs and outputs). */
+int ca_log_append(const char *dir, time_t now, const char *act,
+    const struct ca_strv *details, struct ca_err *err);
+struct ca_log_status {
+	size_t entries;
+	char head[65];
+};
+/* Recomputes the chain; CA_EVERIFY names the first bad line. */
+int ca_log_verify(struct ca_log_status *out, const char *dir,
+    struct ca_err *err);
+/* SHA-256 of a file, lowercase hex. */
+int ca_sha256_file(char *buf, size_t len, const char *path,
+    struct ca_err *err);
+void ca_sha256_hex(char *buf, size_t len, const void *data, size_t n);
+
+/* ---- configuration (libconfig) ----------------------------------------- */
+
+struct ca_conf_mail {
+	char *url;
+	int starttls;
+	char *from;
+	struct ca_strv to;
+	char *ca;
+	char *secrets;
+};
+
+struct ca_conf {
+	char *path;                  /* the file read; NULL for defaults */
+	char *root_dir, *server_dir, *client_dir;
+	int root_crl_days;           /* root.crl_days, default 180 */
+	struct {
+		int leaf_days, renew_before_days, crl_days, crl_every_days;
+		enum ca_key_alg leaf_key;
+	} policy;
+	char *templates;
+	struct {
+		int warn_days, critical_days;
+		char *textfile;
+		struct ca_strv endpoints;
+		int has_mail;
+		struct ca_conf_mail mail;
+	} monitor;
+	struct {
+		struct ca_strv sources;
+	} deploy;
+};
+
+/* Defaults of DESIGN.md. */
+void ca_conf_defaults(struct ca_conf *c);
+/* Reads a config; relative paths are made relative to its directory.
+ * Errors are "file:line: message"; unknown keys are errors. */
+int ca_conf_load(struct ca_conf *out, const char *path, struct ca_err *err);
+/* -c FILE, else $TIERCA_CONFIG, else ./tierca.cfg when present, else
+ * defaults (out->path NULL). */
+int ca_conf_find(struct ca_conf *out, const char *given, struct ca_err *err);
+void ca_conf_free(struct ca_conf *c);
+
+/* A certificate template. */
+struct ca_template {
+	char *path;
+	char *name;
+	enum ca_kind ca;             /* CA_KIND_SERVER or CA_KIND_CLIENT */
+	char *subject;
+	char *cn;                    /* CN from subject, or NULL */
+	struct ca_strv dns, ip, email;
+	int days;                    /* 0: the policy's */
+	int has_key_alg;
+	enum ca_key_alg key_alg;
+	int rotate_key;
+	struct {
+		char *cert, *key, *chain, *fullchain;
+		char *owner, *group;
+		int mode;
+	} install;
+	char *reload;
+};
+int ca_template_load(struct ca_template *out, const char *path,
+    struct ca_err *err);
+void ca_template_free(struct ca_template *t);
+
+#endif

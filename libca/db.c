@@ -1,0 +1,361 @@
+/*
+ * db.c - the CA database, in OpenSSL `ca` index.txt format:
+ *
+ *   status \t notAfter \t revoked[,reason] \t serial \t name \t subject
+ *
+ * OpenSSL leaves the fifth field ("filename") as "unknown"; tierca keeps
+ * the issued name there, which `openssl ca` ignores. Issuance appends one
+ * line (the cost does not grow with the database); revocation rewrites the
+ * file atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca-int.h"
+
+/* YYMMDDHHMMSSZ (UTCTime rules: 50-99 are 19xx) or YYYYMMDDHHMMSSZ. */
+static int
+parse_time(time_t *out, const char *s)
+{
+	char buf[21];
+	size_t n = strlen(s), i;
+	unsigned y;
+
+	if (n != 13 && n != 15)
+		return CA_EINVAL;
+	if (s[n - 1] != 'Z')
+		return CA_EINVAL;
+	for (i = 0; i + 1 < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return CA_EINVAL;
+	if (n == 13) {
+		y = (unsigned)((s[0] - '0') * 10 + (s[1] - '0'));
+		y += y >= 50 ? 1900 : 2000;
+		s += 2;
+	} else {
+		y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+		    (s[2] - '0') * 10 + (s[3] - '0'));
+		s += 4;
+	}
+	snprintf(buf, sizeof(buf), "%04u-%.2s-%.2sT%.2s:%.2s:%.2sZ", y, s, s + 2,
+	    s + 4, s + 6, s + 8);
+	return ca_time_parse_rfc3339(out, buf);
+}
+
+static void
+format_time(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	ca_time_to_tm(&tm, t);
+	/* As OpenSSL writes it: UTCTime through 2049. */
+	if (tm.tm_year + 1900 < 2050)
+		strftime(buf, len, "%y%m%d%H%M%SZ", &tm);
+	else
+		strftime(buf, len, "%Y%m%d%H%M%SZ", &tm);
+}
+
+void
+ca_db_entry_clear(struct ca_db_entry *e)
+{
+	free(e->name);
+	free(e->subject);
+	e->name = e->subject = NULL;
+}
+
+int
+ca_db_parse_line(struct ca_db_entry *e, char *line, struct ca_err *err)
+{
+	char *f[6], *p = line, *comma;
+	size_t i, n;
+	enum ca_reason r;
+
+	memset(e, 0, sizeof(*e));
+	for (i = 0; i < 6; i++) {
+		f[i] = p;
+		if (i < 5) {
+			if ((p = strchr(p, '\t')) == NULL)
+				return ca_err_set(err, CA_EDB, "%zu fields, want 6",
+				    i + 1);
+			*p++ = '\0';
+		}
+	}
+	if (strchr(f[5], '\t') != NULL)
+		return ca_err_set(err, CA_EDB, "more than 6 fields");
+	if (strlen(f[0]) != 1 || strchr("VRE", f[0][0]) == NULL)
+		return ca_err_set(err, CA_EDB, "bad status '%s'", f[0]);
+	e->status = f[0][0];
+	if (parse_time(&e->not_after, f[1]) != 0)
+		return ca_err_set(err, CA_EDB, "bad expiry date '%s'", f[1]);
+	if (e->status == 'R') {
+		if ((comma = strchr(f[2], ',')) != NULL)
+			*comma++ = '\0';
+		if (parse_time(&e->revoked_at, f[2]) != 0)
+			return ca_err_set(err, CA_EDB, "bad revocation date '%s'",
+			    f[2]);
+		e->reason = CA_REASON_UNSPECIFIED;
+		if (comma != NULL) {
+			if (ca_reason_parse(&r, comma) != 0)
+				return ca_err_set(err, CA_EDB, "bad revocation "
+				    "reason '%s'", comma);
+			e->reason = r;
+		}
+	} else if (f[2][0] != '\0')
+		return ca_err_set(err, CA_EDB, "revocation date on a '%c' entry",
+		    e->status);
+	n = strlen(f[3]);
+	if (n == 0 || n > 40 || n % 2 != 0)
+		return ca_err_set(err, CA_EDB, "bad serial '%s'", f[3]);
+	for (i = 0; i < n; i++) {
+		char c = f[3][i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
+		    (c >= 'a' && c <= 'f')))
+			return ca_err_set(err, CA_EDB, "bad serial '%s'", f[3]);
+		e->serial[i] = (char)(c >= 'a' ? c - 32 : c);
+	}
+	e->serial[n] = '\0';
+	if ((e->name = strdup(f[4])) == NULL ||
+	    (e->subject = strdup(f[5])) == NULL) {
+		ca_db_entry_clear(e);
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+char *
+ca_db_format_line(const struct ca_db_entry *e)
+{
+	char exp[20], rev[64] = "";
+	char *line = NULL;
+
+	format_time(exp, sizeof(exp), e->not_after);
+	if (e->status == 'R') {
+		format_time(rev, sizeof(rev), e->revoked_at);
+		if (e->reason != CA_REASON_UNSPECIFIED &&
+		    ca_reason_name(e->reason) != NULL) {
+			strcat(rev, ",");
+			strcat(rev, ca_reason_name(e->reason));
+		}
+	}
+	if (asprintf(&line, "%c\t%s\t%s\t%s\t%s\t%s\n", e->status, exp, rev,
+	    e->serial, e->name && *e->name ? e->name : "unknown",
+	    e->subject ? e->subject : "") < 0)
+		return NULL;
+	return line;
+}
+
+void
+ca_db_free(struct ca_db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->n; i++)
+		ca_db_entry_clear(&db->v[i]);
+	free(db->v);
+	free(db->path);
+	free(db);
+}
+
+int
+ca_db_load(struct ca_db **out, const char *path, struct ca_err *err)
+{
+	struct ca_db *db = NULL;
+	char *buf = NULL, *p, *nl;
+	size_t len, lineno = 0;
+	struct ca_err lerr;
+	int ret;
+
+	*out = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->path = strdup(path)) == NULL) {
+		free(db);
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	}
+	if ((ret = ca_file_read(&buf, &len, path, CA_MAX_INDEX, err)) != 0) {
+		ca_db_free(db);
+		return ret;
+	}
+	for (p = buf; p < buf + len; p = nl + 1) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(buf + len - p));
+		if (nl == NULL) {
+			/* A torn last line is what a crash during an append
+			 * leaves; it never finished, so it never counted.
+			 * ca_db_append_line() cuts it off. */
+			break;
+		}
+		*nl = '\0';
+		if (*p == '\0')
+			continue;
+		if (db->n == db->cap) {
+			size_t nc = db->cap ? db->cap * 2 : 64;
+			struct ca_db_entry *nv = realloc(db->v, nc * sizeof(*nv));
+			if (nv == NULL) {
+				ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+				goto fail;
+			}
+			db->v = nv;
+			db->cap = nc;
+		}
+		if (ca_db_parse_line(&db->v[db->n], p, &lerr) != 0) {
+			ret = ca_err_set(err, CA_EDB, "%s:%zu: corrupt entry: %s",
+			    path, lineno, lerr.msg);
+			goto fail;
+		}
+		db->v[db->n].line = lineno;
+		db->n++;
+	}
+	free(buf);
+	*out = db;
+	return 0;
+fail:
+	free(buf);
+	ca_db_free(db);
+	return ret;
+}
+
+/* Cuts a torn last line (no '\n') off the file open in fd. */
+static int
+repair_tail(int fd, const char *path, struct ca_err *err)
+{
+	char buf[4096];
+	struct stat st;
+	off_t end, pos;
+	ssize_t r, i;
+
+	if (fstat(fd, &st) == -1)
+		return ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		    strerror(errno));
+	end = st.st_size;
+	if (end == 0)
+		return 0;
+	if (pread(fd, buf, 1, end - 1) != 1)
+		return ca_err_set(err, CA_EIO, "cannot read '%s': %s", path,
+		    strerror(errno));
+	if (buf[0] == '\n')
+		return 0;
+	for (pos = end; pos > 0;) {
+		off_t from = pos > (off_t)sizeof(buf) ? pos - (off_t)sizeof(buf) : 0;
+		r = pread(fd, buf, (size_t)(pos - from), from);
+		if (r <= 0)
+			return ca_err_set(err, CA_EIO, "cannot read '%s'", path);
+		for (i = r - 1; i >= 0; i--)
+			if (buf[i] == '\n') {
+				if (ftruncate(fd, from + i + 1) == -1)
+					return ca_err_set(err, CA_EIO, "cannot repair "
+					    "'%s': %s", path, strerror(errno));
+				return 0;
+			}
+		pos = from;
+	}
+	if (ftruncate(fd, 0) == -1)
+		return ca_err_set(err, CA_EIO, "cannot repair '%s': %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+int
+ca_db_append_line(const char *path, const struct ca_db_entry *e,
+    struct ca_err *err)
+{
+	char *line;
+	size_t len, off = 0;
+	ssize_t w;
+	int fd, ret = 0;
+
+	if ((line = ca_db_format_line(e)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	len = strlen(line);
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((ret = repair_tail(fd, path, err)) != 0)
+		goto out;
+	while (off < len) {
+		w = write(fd, line + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e2 = w < 0 ? errno : EIO;
+			/* Leave no partial line behind for the next reader. */
+			repair_tail(fd, path, NULL);
+			ret = ca_err_set(err, CA_EIO, "cannot append to '%s': %s",
+			    path, strerror(e2));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot sync '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	free(line);
+	return ret;
+}
+
+int
+ca_db_save(const struct ca_db *db, struct ca_err *err)
+{
+	char *buf = NULL, *line;
+	size_t len = 0, cap = 4096, i, n;
+	int ret;
+
+	if ((buf = malloc(cap)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	for (i = 0; i < db->n; i++) {
+		if ((line = ca_db_format_line(&db->v[i])) == NULL) {
+			free(buf);
+			return ca_err_set(err, CA_ENOMEM, "out of memory");
+		}
+		n = strlen(line);
+		if (len + n > cap) {
+			char *nb;
+			while (len + n > cap)
+				cap *= 2;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(line);
+				free(buf);
+				return ca_err_set(err, CA_ENOMEM, "out of memory");
+			}
+			buf = nb;
+		}
+		memcpy(buf + len, line, n);
+		len += n;
+		free(line);
+	}
+	ret = ca_file_write_atomic(db->path, buf, len, 0644, err);
+	free(buf);
+	return ret;
+}
+
+struct ca_db_entry *
+ca_db_find_serial(struct ca_db *db, const char *hex)
+{
+	struct ca_serial want;
+	size_t i;
+
+	/* Compare normalised forms so "0a1b" finds "0A1B" and "A1B". */
+	if (ca_serial_from_hex(&want, hex) != 0)
+		return NULL;
+	for (i = 0; i < db->n; i++) {
+		struct ca_serial have;
+		if (ca_serial_from_hex(&have, db->v[i].serial) == 0 &&
+		    strcmp(have.hex, want.hex) == 0)
+			return &db->v[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,332 @@
+/*
+ * file.c - safe file I/O: atomic replace, create-only, no symlinks,
+ * permission checks on secrets, the per-CA lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca-int.h"
+
+char *
+ca_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p;
+
+	if ((p = malloc(la + lb + 2)) == NULL)
+		return NULL;
+	memcpy(p, a, la);
+	p[la] = '/';
+	memcpy(p + la + 1, b, lb + 1);
+	return p;
+}
+
+/* dirname into a new string ("." when there is no slash). */
+static char *
+dir_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	if (s == NULL)
+		return strdup(".");
+	if (s == path)
+		return strdup("/");
+	return strndup(path, (size_t)(s - path));
+}
+
+int
+ca_dir_fsync(const char *dir, struct ca_err *err)
+{
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return ca_err_set(err, CA_EIO, "cannot open directory '%s': %s",
+		    dir, strerror(errno));
+	if (fsync(fd) == -1 && errno != EINVAL) {
+		int e = errno;
+		close(fd);
+		return ca_err_set(err, CA_EIO, "cannot sync directory '%s': %s",
+		    dir, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The one write path: a temp file next to the target (so rename is atomic),
+ * its mode set before any byte lands, fsynced, then renamed (or linked
+ * when the target must not exist yet), then the directory fsynced so the
+ * new name survives a power cut.
+ */
+static int
+write_file(const char *path, const void *buf, size_t len, mode_t mode,
+    int excl, struct ca_err *err)
+{
+	char *dir = NULL, *tmp = NULL;
+	const char *base;
+	int fd = -1, ret = CA_EIO;
+	size_t n;
+
+	if ((dir = dir_of(path)) == NULL)
+		goto nomem;
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	n = strlen(dir) + strlen(base) + 16;
+	if ((tmp = malloc(n)) == NULL)
+		goto nomem;
+	snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot create a file in '%s': %s",
+		    dir, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
+	    fsync(fd) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot write '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		ret = ca_err_set(err, CA_EIO, "cannot write '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (excl) {
+		if (link(tmp, path) == -1) {
+			ret = ca_err_set(err, errno == EEXIST ? CA_EEXIST : CA_EIO,
+			    "cannot create '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot replace '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	ret = ca_dir_fsync(dir, err);
+out:
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(dir);
+	return ret;
+nomem:
+	ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+	goto out;
+}
+
+int
+ca_file_write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode, struct ca_err *err)
+{
+	return write_file(path, buf, len, mode, 0, err);
+}
+
+int
+ca_file_write_new(const char *path, const void *buf, size_t len,
+    mode_t mode, struct ca_err *err)
+{
+	return write_file(path, buf, len, mode, 1, err);
+}
+
+int
+ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
+    struct ca_err *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ELOOP)
+			return ca_err_set(err, CA_EPERM,
+			    "refusing symlink '%s'", path);
+		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
+		    "cannot open '%s': %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ca_err_set(err, CA_EINVAL, "'%s' is not a regular file",
+		    path);
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		return ca_err_set(err, CA_EINVAL, "'%s' is too large (%lld bytes)",
+		    path, (long long)st.st_size);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	}
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
+			close(fd);
+			free(buf);
+			return ca_err_set(err, CA_EIO, "cannot read '%s': %s",
+			    path, strerror(e));
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	if (outlen != NULL)
+		*outlen = got;
+	return 0;
+}
+
+int
+ca_datum_read(gnutls_datum_t *out, const char *path, size_t max,
+    struct ca_err *err)
+{
+	char *buf;
+	size_t len;
+	int ret;
+
+	out->data = NULL;
+	out->size = 0;
+	if ((ret = ca_file_read(&buf, &len, path, max, err)) != 0)
+		return ret;
+	out->data = (unsigned char *)buf;
+	out->size = (unsigned)len;
+	return 0;
+}
+
+int
+ca_file_check_private(const char *path, struct ca_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
+		    "cannot open '%s': %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return ca_err_set(err, CA_EPERM, "refusing symlink '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return ca_err_set(err, CA_EINVAL, "'%s' is not a regular file",
+		    path);
+	if (st.st_mode & 077)
+		return ca_err_set(err, CA_EPERM,
+		    "'%s' is accessible by group or others (mode %04o): "
+		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int
+ca_file_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+ca_dir_create(const char *path, mode_t mode, int force_mode,
+    struct ca_err *err)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0) {
+		/* mkdir honours the umask; the mode we asked for is meant. */
+		if (chmod(path, mode) == -1)
+			return ca_err_set(err, CA_EIO, "cannot chmod '%s': %s",
+			    path, strerror(errno));
+		return 0;
+	}
+	if (errno != EEXIST)
+		return ca_err_set(err, CA_EIO, "cannot create directory '%s': %s",
+		    path, strerror(errno));
+	if (lstat(path, &st) == -1)
+		return ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		    strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return ca_err_set(err, CA_EPERM, "refusing symlink '%s'", path);
+	if (!S_ISDIR(st.st_mode))
+		return ca_err_set(err, CA_EEXIST, "'%s' exists and is not a "
+		    "directory", path);
+	if (force_mode && (st.st_mode & 07777) != mode &&
+	    chmod(path, mode) == -1)
+		return ca_err_set(err, CA_EIO, "cannot chmod '%s': %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+int
+ca_lock_acquire(int *out, const char *dir, int wait, struct ca_err *err)
+{
+	char *path;
+	int fd;
+
+	*out = -1;
+	if ((path = ca_path_join(dir, ".lock")) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		ca_err_set(err, CA_EIO, "cannot open lock '%s': %s", path,
+		    strerror(errno));
+		free(path);
+		return CA_EIO;
+	}
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1) {
+		if (errno == EINTR)
+			continue;
+		ca_err_set(err, errno == EWOULDBLOCK ? CA_ELOCK : CA_EIO,
+		    "cannot lock '%s': %s", path, errno == EWOULDBLOCK ?
+		    "another tierca process holds it" : strerror(errno));
+		close(fd);
+		free(path);
+		return err != NULL ? err->code : CA_ELOCK;
+	}
+	free(path);
+	*out = fd;
+	return 0;
+}
+
+void
+ca_lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

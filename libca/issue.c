@@ -1,0 +1,549 @@
+/*
+ * issue.c - issuing leaves (new key or a device's CSR) from an
+ * intermediate, and intermediates from the root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "ca-int.h"
+
+#define BACKDATE 300
+#define DAY 86400
+
+void
+ca_issued_clear(struct ca_issued *is)
+{
+	free(is->name);
+	free(is->subject);
+	free(is->cert_path);
+	memset(is, 0, sizeof(*is));
+}
+
+/* "CN=" + value escaped as RFC 4514 wants. */
+static char *
+cn_subject(const char *cn)
+{
+	size_t n = strlen(cn), i, j = 3;
+	char *s = malloc(3 + 2 * n + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, "CN=", 3);
+	for (i = 0; i < n; i++) {
+		char c = cn[i];
+		if (strchr(",+\"\\<>;=", c) != NULL ||
+		    (i == 0 && (c == '#' || c == ' ')) ||
+		    (i == n - 1 && c == ' '))
+			s[j++] = '\\';
+		s[j++] = c;
+	}
+	s[j] = '\0';
+	return s;
+}
+
+static int
+copy_strv(struct ca_strv *dst, const struct ca_strv *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (ca_strv_add(dst, src->v[i]) != 0)
+			return CA_ENOMEM;
+	return 0;
+}
+
+/* Does NAME already hold a valid certificate in this CA? */
+static int
+name_in_use(struct ca *ca, const char *name, time_t now, struct ca_err *err)
+{
+	struct ca_db *db = NULL;
+	char *idx = ca_path(ca, "index.txt");
+	size_t i;
+	int ret;
+
+	if (idx == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	ret = ca_db_load(&db, idx, err);
+	free(idx);
+	if (ret != 0)
+		return ret;
+	for (i = db->n; i-- > 0;) {
+		struct ca_db_entry *e = &db->v[i];
+		char t[32];
+		if (e->status != 'V' || e->not_after <= now ||
+		    strcmp(e->name, name) != 0)
+			continue;
+		ca_time_format(t, sizeof(t), e->not_after);
+		ret = ca_err_set(err, CA_EEXIST, "'%s' already has a valid "
+		    "certificate (serial %s, until %s): revoke it first, or "
+		    "renew it", name, e->serial, t);
+		break;
+	}
+	ca_db_free(db);
+	return ret;
+}
+
+static int
+pem_cat(char **out, size_t *outlen, gnutls_x509_crt_t *crts, size_t n,
+    struct ca_err *err)
+{
+	gnutls_datum_t d;
+	char *buf = NULL, *nb;
+	size_t len = 0, i;
+	int ret;
+
+	*out = NULL;
+	for (i = 0; i < n; i++) {
+		if ((ret = ca_cert_export_pem(&d, crts[i], err)) != 0) {
+			free(buf);
+			return ret;
+		}
+		if ((nb = realloc(buf, len + d.size + 1)) == NULL) {
+			gnutls_free(d.data);
+			free(buf);
+			return ca_err_set(err, CA_ENOMEM, "out of memory");
+		}
+		buf = nb;
+		memcpy(buf + len, d.data, d.size);
+		len += d.size;
+		gnutls_free(d.data);
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static int
+write_in(const char *dir, const char *rel, const void *buf, size_t len,
+    mode_t mode, struct ca_err *err)
+{
+	char *p = ca_path_join(dir, rel);
+	int ret;
+
+	if (p == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	ret = ca_file_write_atomic(p, buf, len, mode, err);
+	free(p);
+	return ret;
+}
+
+static void
+rm_tree_flat(const char *dir)
+{
+	static const char *const files[] = { "key.pem", "cert.pem", "chain.pem",
+		"fullchain.pem" };
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = ca_path_join(dir, files[i]);
+		if (p != NULL)
+			unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+}
+
+/*
+ * Publishes issued/NAME as a whole: the files are written into a fresh
+ * directory next to it, which then trades places with the old one in a
+ * single renameat2(RENAME_EXCHANGE). A reader sees the old pair or the
+ * new pair, never a key from one and a certificate from the other.
+ */
+static int
+publish_issued(struct ca *ca, const char *name, const gnutls_datum_t *key,
+    gnutls_x509_crt_t crt, struct ca_err *err)
+{
+	gnutls_x509_crt_t both[2];
+	char *issued = NULL, *tmp = NULL, *final = NULL, *buf = NULL;
+	size_t len;
+	int ret;
+
+	if ((issued = ca_path(ca, "issued")) == NULL ||
+	    asprintf(&tmp, "%s/.%s.new.%ld", issued, name, (long)getpid()) < 0 ||
+	    (final = ca_path_join(issued, name)) == NULL) {
+		tmp = NULL;
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = ca_dir_create(issued, 0700, 0, err)) != 0)
+		goto out;
+	rm_tree_flat(tmp); /* a leftover of a crashed run with our pid */
+	if ((ret = ca_dir_create(tmp, 0700, 1, err)) != 0)
+		goto out;
+	if (key != NULL &&
+	    (ret = write_in(tmp, "key.pem", key->data, key->size, 0600, err)) != 0)
+		goto fail;
+	both[0] = crt;
+	both[1] = ca->crt;
+	if ((ret = pem_cat(&buf, &len, both, 1, err)) != 0 ||
+	    (ret = write_in(tmp, "cert.pem", buf, len, 0644, err)) != 0)
+		goto fail;
+	free(buf);
+	if ((ret = pem_cat(&buf, &len, both + 1, 1, err)) != 0 ||
+	    (ret = write_in(tmp, "chain.pem", buf, len, 0644, err)) != 0)
+		goto fail;
+	free(buf);
+	if ((ret = pem_cat(&buf, &len, both, 2, err)) != 0 ||
+	    (ret = write_in(tmp, "fullchain.pem", buf, len, 0644, err)) != 0)
+		goto fail;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
+		/* tmp now holds the old generation. */
+		rm_tree_flat(tmp);
+	} else if (errno == ENOENT) {
+		if (rename(tmp, final) == -1) {
+			ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s",
+			    final, strerror(errno));
+			goto fail;
+		}
+	} else {
+		ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s", final,
+		    strerror(errno));
+		goto fail;
+	}
+	ret = ca_dir_fsync(issued, err);
+	goto out;
+fail:
+	rm_tree_flat(tmp);
+out:
+	free(buf);
+	free(issued);
+	free(tmp);
+	free(final);
+	return ret;
+}
+
+/* Issues from ca to pubkey. key, when given, is published with it. */
+static int
+issue_core(struct ca_issued *out, struct ca *ca, const char *name,
+    const char *dn, const char *cn, const struct ca_strv *dns, const struct ca_strv *ip,
+    const struct ca_strv *email, gnutls_pubkey_t pubkey,
+    gnutls_x509_privkey_t key, int days, int replace, time_t now,
+    struct ca_err *err)
+{
+	struct ca_cert_req req = CA_CERT_REQ_INIT;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t keypem = { NULL, 0 };
+	struct ca_serial serial;
+	char *subject = NULL, *p = NULL;
+	time_t inb, ina;
+	int ret, tries;
+
+	memset(out, 0, sizeof(*out));
+	if (ca->kind == CA_KIND_ROOT)
+		return ca_err_set(err, CA_EINVAL, "the root signs only "
+		    "intermediates (use tierca-root sign)");
+	if (ca->crt == NULL)
+		return ca_err_set(err, CA_ENOENT, "CA '%s' has no certificate yet:"
+		    " run 'tierca-ica install' first", ca->dir);
+	if (ca->key == NULL)
+		return ca_err_set(err, CA_EINVAL, "the CA key is not loaded");
+	if ((ret = ca_name_check(name, err)) != 0)
+		return ret;
+	if (days < 1 || days > 3650)
+		return ca_err_set(err, CA_EINVAL, "validity of %d days is out of "
+		    "range (1 to 3650)", days);
+	if (!replace && (ret = name_in_use(ca, name, now, err)) != 0)
+		return ret;
+	if (cn == NULL || *cn == '\0')
+		cn = dns->n > 0 ? dns->v[0] : ip->n > 0 ? ip->v[0] : name;
+	if ((subject = dn != NULL ? strdup(dn) : cn_subject(cn)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+
+	req.profile = ca->kind == CA_KIND_SERVER ? CA_PROF_LEAF_SERVER :
+	    CA_PROF_LEAF_CLIENT;
+	req.subject = subject;
+	req.pubkey = pubkey;
+	if (copy_strv(&req.dns, dns) != 0 || copy_strv(&req.ip, ip) != 0 ||
+	    copy_strv(&req.email, email) != 0) {
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		goto out;
+	}
+	inb = gnutls_x509_crt_get_activation_time(ca->crt);
+	ina = gnutls_x509_crt_get_expiration_time(ca->crt);
+	req.not_before = now - BACKDATE < inb ? inb : now - BACKDATE;
+	req.not_after = now + (time_t)days * DAY;
+	if (req.not_after > ina) {
+		/* Never silently: the caller warns with out->capped. */
+		req.not_after = ina;
+		out->capped = 1;
+	}
+	if (key != NULL && (ret = ca_key_export(&keypem, key, NULL, err)) != 0)
+		goto out;
+
+	/* certs/SERIAL.pem is created exclusively: should 128 random bits
+	 * ever repeat, the second certificate is simply made again. */
+	for (tries = 0;; tries++) {
+		if ((ret = ca_serial_random(&serial, err)) != 0 ||
+		    (ret = ca_cert_issue(&crt, &req, &serial, ca->crt, ca->key,
+		    now, err)) != 0)
+			goto out;
+		ret = ca_store_cert(ca->dir, crt, serial.hex, err);
+		if (ret != CA_EEXIST || tries >= 3)
+			break;
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	if (ret != 0)
+		goto out;
+	/* Record before publishing: the database is the truth; a crash
+	 * between the two leaves a recorded certificate that can be revoked,
+	 * never one in use that the CA does not know. */
+	if ((ret = ca_record(ca->dir, crt, serial.hex, name, err)) != 0)
+		goto out;
+	if ((ret = publish_issued(ca, name, key != NULL ? &keypem : NULL, crt,
+	    err)) != 0)
+		goto out;
+
+	snprintf(out->serial, sizeof(out->serial), "%s", serial.hex);
+	out->name = strdup(name);
+	ca_cert_subject(&out->subject, crt);
+	out->not_before = req.not_before;
+	out->not_after = req.not_after;
+	if (asprintf(&p, "%s/certs/%s.pem", ca->dir, serial.hex) < 0)
+		p = NULL;
+	out->cert_path = p;
+	ret = 0;
+out:
+	ca_datum_wipe(&keypem);
+	ca_strv_free(&req.dns);
+	ca_strv_free(&req.ip);
+	ca_strv_free(&req.email);
+	free(subject);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+int
+ca_issue(struct ca_issued *out, struct ca *ca, const struct ca_issue_opts *o,
+    time_t now, struct ca_err *err)
+{
+	gnutls_x509_privkey_t k = o->key;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_privkey_t pk = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = ca_name_check(o->name, err)) != 0)
+		return ret;
+	if (k == NULL && (ret = ca_key_generate(&k, o->alg, err)) != 0)
+		return ret;
+	if ((ret = ca_privkey_to_abstract(&pk, k, err)) != 0)
+		goto out;
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_privkey(pub, pk, 0, 0)) < 0) {
+		ret = ca_gnutls_err(err, ret, "cannot read the new key");
+		goto out;
+	}
+	ret = issue_core(out, ca, o->name, o->subject, o->cn, &o->dns, &o->ip, &o->email,
+	    pub, k, o->days, o->replace, now, err);
+out:
+	if (pub != NULL)
+		gnutls_pubkey_deinit(pub);
+	if (pk != NULL)
+		gnutls_privkey_deinit(pk);
+	if (k != o->key)
+		gnutls_x509_privkey_deinit(k);
+	return ret;
+}
+
+/* The CSR's CN, or NULL. */
+static char *
+crq_cn(gnutls_x509_crq_t q)
+{
+	char buf[256];
+	size_t n = sizeof(buf);
+
+	if (gnutls_x509_crq_get_dn_by_oid(q, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+	    buf, &n) < 0)
+		return NULL;
+	return strndup(buf, n);
+}
+
+/* The DNS, IP and email names a CSR asks for; other types are refused
+ * rather than silently dropped. */
+static int
+crq_names(struct ca_strv *dns, struct ca_strv *ip, struct ca_strv *email,
+    gnutls_x509_crq_t q, const char *what, struct ca_err *err)
+{
+	unsigned char buf[512];
+	char shown[64];
+	unsigned i;
+	size_t n;
+	int type;
+
+	for (i = 0;; i++) {
+		n = sizeof(buf) - 1;
+		type = gnutls_x509_crq_get_subject_alt_name(q, i, buf, &n, NULL,
+		    NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 0;
+		if (type < 0)
+			return ca_gnutls_err(err, type, "CSR '%s': bad "
+			    "subjectAltName", what);
+		buf[n] = '\0';
+		switch (type) {
+		case GNUTLS_SAN_DNSNAME:
+			if (ca_strv_add(dns, (char *)buf) != 0)
+				return CA_ENOMEM;
+			break;
+		case GNUTLS_SAN_RFC822NAME:
+			if (ca_strv_add(email, (char *)buf) != 0)
+				return CA_ENOMEM;
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if (inet_ntop(n == 4 ? AF_INET : AF_INET6, buf, shown,
+			    sizeof(shown)) == NULL || (n != 4 && n != 16))
+				return ca_err_set(err, CA_EINVAL, "CSR '%s': bad IP "
+				    "subjectAltName", what);
+			if (ca_strv_add(ip, shown) != 0)
+				return CA_ENOMEM;
+			break;
+		default:
+			return ca_err_set(err, CA_EPOLICY, "CSR '%s' asks for a "
+			    "subjectAltName of a type tierca does not issue (%d)",
+			    what, type);
+		}
+	}
+}
+
+int
+ca_sign_csr(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *o, gnutls_x509_crq_t q, time_t now,
+    struct ca_err *err)
+{
+	struct ca_strv dns = { NULL, 0 }, ip = { NULL, 0 }, email = { NULL, 0 };
+	gnutls_pubkey_t pub = NULL;
+	unsigned crit = 0, isca = 0;
+	int pathlen = -1, ret;
+	char *cn = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = ca_csr_check(q, o->name, err)) != 0)
+		return ret;
+	/* A leaf request asking to be a CA is an attack or a mistake;
+	 * either way it is refused, not quietly downgraded. */
+	if (gnutls_x509_crq_get_basic_constraints(q, &crit, &isca, &pathlen) >=
+	    0 && isca)
+		return ca_err_set(err, CA_EPOLICY, "CSR for '%s' asks for "
+		    "CA:TRUE; a leaf is never a CA", o->name);
+	if (o->dns.n + o->ip.n + o->email.n > 0 || o->cn != NULL) {
+		if (copy_strv(&dns, &o->dns) || copy_strv(&ip, &o->ip) ||
+		    copy_strv(&email, &o->email)) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto out;
+		}
+	} else if ((ret = crq_names(&dns, &ip, &email, q, o->name, err)) != 0)
+		goto out;
+	cn = o->cn != NULL ? strdup(o->cn) : crq_cn(q);
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509_crq(pub, q, 0)) < 0) {
+		ret = ca_gnutls_err(err, ret, "CSR for '%s': unusable key",
+		    o->name);
+		goto out;
+	}
+	ret = issue_core(out, ca, o->name, o->subject, cn, &dns, &ip, &email, pub, NULL,
+	    o->days, o->replace, now, err);
+out:
+	free(cn);
+	ca_strv_free(&dns);
+	ca_strv_free(&ip);
+	ca_strv_free(&email);
+	if (pub != NULL)
+		gnutls_pubkey_deinit(pub);
+	return ret;
+}
+
+int
+ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
+    const struct ca_sign_ica_opts *o, gnutls_x509_crq_t q, time_t now,
+    struct ca_err *err)
+{
+	struct ca_cert_req req = CA_CERT_REQ_INIT;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t dn = { NULL, 0 };
+	struct ca_serial serial;
+	char name[32];
+	time_t ina;
+	int ret, tries;
+
+	memset(out, 0, sizeof(*out));
+	out_pem->data = NULL;
+	out_pem->size = 0;
+	if (root->kind != CA_KIND_ROOT || root->crt == NULL || root->key == NULL)
+		return ca_err_set(err, CA_EINVAL, "'%s' is not a root with its "
+		    "key loaded", root->dir);
+	if (o->kind != CA_KIND_SERVER && o->kind != CA_KIND_CLIENT)
+		return ca_err_set(err, CA_EINVAL, "--kind must be server or "
+		    "client");
+	if (o->days < 1 || o->days > 7300)
+		return ca_err_set(err, CA_EINVAL, "validity of %d days is out of "
+		    "range (1 to 7300)", o->days);
+	if ((ret = ca_csr_check(q, "intermediate request", err)) != 0)
+		return ret;
+	if ((ret = gnutls_x509_crq_get_dn3(q, &dn, 0)) < 0 || dn.size == 0) {
+		ret = ca_err_set(err, CA_EINVAL, "the CSR has no subject");
+		goto out;
+	}
+	if ((req.subject = strndup((char *)dn.data, dn.size)) == NULL ||
+	    copy_strv(&req.permit_dns, &o->permit_dns) != 0) {
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = gnutls_pubkey_init(&req.pubkey)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509_crq(req.pubkey, q, 0)) < 0) {
+		ret = ca_gnutls_err(err, ret, "the CSR's key is unusable");
+		goto out;
+	}
+	req.profile = o->kind == CA_KIND_SERVER ? CA_PROF_ICA_SERVER :
+	    CA_PROF_ICA_CLIENT;
+	req.crl_url = o->crl_url;
+	ina = gnutls_x509_crt_get_expiration_time(root->crt);
+	req.not_before = now - BACKDATE;
+	if (req.not_before < gnutls_x509_crt_get_activation_time(root->crt))
+		req.not_before = gnutls_x509_crt_get_activation_time(root->crt);
+	req.not_after = now + (time_t)o->days * DAY;
+	if (req.not_after > ina) {
+		req.not_after = ina;
+		out->capped = 1;
+	}
+	for (tries = 0;; tries++) {
+		if ((ret = ca_serial_random(&serial, err)) != 0 ||
+		    (ret = ca_cert_issue(&crt, &req, &serial, root->crt, root->key,
+		    now, err)) != 0)
+			goto out;
+		ret = ca_store_cert(root->dir, crt, serial.hex, err);
+		if (ret != CA_EEXIST || tries >= 3)
+			break;
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	if (ret != 0)
+		goto out;
+	snprintf(name, sizeof(name), "%s-ica", ca_kind_name(o->kind));
+	if ((ret = ca_record(root->dir, crt, serial.hex, name, err)) != 0)
+		goto out;
+	if ((ret = ca_cert_export_pem(out_pem, crt, err)) != 0)
+		goto out;
+	snprintf(out->serial, sizeof(out->serial), "%s", serial.hex);
+	out->name = strdup(name);
+	ca_cert_subject(&out->subject, crt);
+	out->not_before = req.not_before;
+	out->not_after = req.not_after;
+	ret = 0;
+out:
+	gnutls_free(dn.data);
+	free((char *)(uintptr_t)req.subject);
+	ca_strv_free(&req.permit_dns);
+	if (req.pubkey != NULL)
+		gnutls_pubkey_deinit(req.pubkey);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return ret;
+}
