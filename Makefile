@@ -33,6 +33,7 @@ LIBCA_OBJS = \
 	$(B)/libca/db.o \
 	$(B)/libca/err.o \
 	$(B)/libca/file.o \
+	$(B)/libca/info.o \
 	$(B)/libca/issue.o \
 	$(B)/libca/key.o \
 	$(B)/libca/lint.o \

@@ -34,4 +34,8 @@ int parse_days(int *out, const char *s, const char *flag);
 /* Disables core dumps and ptrace attach while a CA key is in memory. */
 void harden_process(void);
 
+
+
+/* Prints s as a JSON string (with quotes). */
+void json_str(FILE *f, const char *s);
 #endif

@@ -443,6 +443,42 @@ int ca_find(struct ca_db_entry **out, struct ca_db *db, const char *key);
 int ca_export_pkcs12(struct ca *ca, const char *name, const char *out_path,
     const struct ca_secret *pass, struct ca_err *err);
 
+/* ---- path-level entry points for the tools (no GnuTLS types) ---------- */
+
+struct ca_csr_info {
+	char *subject;               /* RFC 4514 */
+	char key[32];                /* "ecdsa-p384" */
+	char csr_sha256[65];         /* of the file as brought in */
+	char spki_sha256[65];        /* of the public key */
+	struct ca_strv dns, ip, email;
+	int asks_ca;                 /* requests CA:TRUE */
+};
+/* Loads and checks a CSR (signature, hash, key policy) and describes it. */
+int ca_csr_info_load(struct ca_csr_info *out, const char *path,
+    struct ca_err *err);
+void ca_csr_info_clear(struct ca_csr_info *ci);
+/* ca_sign_csr() on a CSR file. */
+int ca_sign_csr_file(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *o, const char *csr_path, time_t now,
+    struct ca_err *err);
+/* ca_root_sign() on a CSR file; the certificate goes to out_path. */
+int ca_root_sign_file(struct ca_issued *out, struct ca *root,
+    const struct ca_sign_ica_opts *o, const char *csr_path,
+    const char *out_path, time_t now, struct ca_err *err);
+/* A readable description of the certificate with this serial or name:
+ * subject, issuer, validity, names, key, usage, fingerprint, status. */
+int ca_show(char **out, struct ca *ca, const char *key, time_t now,
+    struct ca_err *err);
+/* The CA's own certificate: subject, notAfter, SHA-256 (for listings). */
+struct ca_self_info {
+	char *subject;
+	time_t not_before, not_after;
+	char sha256[65];
+	char serial[36];
+};
+int ca_self_info(struct ca_self_info *out, struct ca *ca);
+void ca_self_info_clear(struct ca_self_info *si);
+
 /* Validates an issued name: [A-Za-z0-9][A-Za-z0-9._-]*, <= 64 chars. */
 int ca_name_check(const char *name, struct ca_err *err);
 

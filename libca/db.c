@@ -273,7 +273,7 @@ ca_db_append_line(const char *path, const struct ca_db_entry *e,
 	if ((line = ca_db_format_line(e)) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
 	len = strlen(line);
-	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
