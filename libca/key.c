@@ -208,6 +208,18 @@ ca_privkey_to_abstract(gnutls_privkey_t *out, gnutls_x509_privkey_t k,
 	return 0;
 }
 
+/* The named curve of an ECDSA key (bit counts are ambiguous: GnuTLS
+ * reports P-521 as 528 bits). */
+static gnutls_ecc_curve_t
+ecc_curve(gnutls_pubkey_t pub)
+{
+	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+
+	if (gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) < 0)
+		return GNUTLS_ECC_CURVE_INVALID;
+	return curve;
+}
+
 int
 ca_pubkey_check_policy(gnutls_pubkey_t pub, const char *what,
     struct ca_err *err)
@@ -226,10 +238,16 @@ ca_pubkey_check_policy(gnutls_pubkey_t pub, const char *what,
 			    "is larger than any verifier accepts", what, bits);
 		return 0;
 	case GNUTLS_PK_ECDSA:
-		if (bits == 256 || bits == 384 || bits == 521)
+		switch (ecc_curve(pub)) {
+		case GNUTLS_ECC_CURVE_SECP256R1:
+		case GNUTLS_ECC_CURVE_SECP384R1:
+		case GNUTLS_ECC_CURVE_SECP521R1:
 			return 0;
-		return ca_err_set(err, CA_EPOLICY, "%s: ECDSA curve of %u bits is "
-		    "not allowed (P-256, P-384 or P-521)", what, bits);
+		default:
+			return ca_err_set(err, CA_EPOLICY, "%s: ECDSA curve of %u "
+			    "bits is not allowed (P-256, P-384 or P-521)", what,
+			    bits);
+		}
 	case GNUTLS_PK_EDDSA_ED25519:
 	case GNUTLS_PK_EDDSA_ED448:
 		return 0;
@@ -251,7 +269,19 @@ ca_pubkey_describe(char *buf, size_t len, gnutls_pubkey_t pub)
 		snprintf(buf, len, "rsa-%u", bits);
 		break;
 	case GNUTLS_PK_ECDSA:
-		snprintf(buf, len, "ecdsa-p%u", bits);
+		switch (ecc_curve(pub)) {
+		case GNUTLS_ECC_CURVE_SECP256R1:
+			snprintf(buf, len, "ecdsa-p256");
+			break;
+		case GNUTLS_ECC_CURVE_SECP384R1:
+			snprintf(buf, len, "ecdsa-p384");
+			break;
+		case GNUTLS_ECC_CURVE_SECP521R1:
+			snprintf(buf, len, "ecdsa-p521");
+			break;
+		default:
+			snprintf(buf, len, "ecdsa-%u", bits);
+		}
 		break;
 	case GNUTLS_PK_EDDSA_ED25519:
 		snprintf(buf, len, "ed25519");
@@ -286,8 +316,14 @@ ca_sign_hash(gnutls_pubkey_t signer)
 
 	switch (gnutls_pubkey_get_pk_algorithm(signer, &bits)) {
 	case GNUTLS_PK_ECDSA:
-		return bits > 384 ? GNUTLS_DIG_SHA512 : bits > 256 ?
-		    GNUTLS_DIG_SHA384 : GNUTLS_DIG_SHA256;
+		switch (ecc_curve(signer)) {
+		case GNUTLS_ECC_CURVE_SECP521R1:
+			return GNUTLS_DIG_SHA512;
+		case GNUTLS_ECC_CURVE_SECP384R1:
+			return GNUTLS_DIG_SHA384;
+		default:
+			return GNUTLS_DIG_SHA256;
+		}
 	case GNUTLS_PK_EDDSA_ED25519:
 		return GNUTLS_DIG_SHA512;
 	case GNUTLS_PK_EDDSA_ED448:
