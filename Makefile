@@ -54,9 +54,16 @@ UNIT_TESTS = \
 MANPAGES = $(wildcard docs/man/*.1)
 
 .PHONY: all check unit integration asan asan-check demo install clean \
-	layering format contract
+	layering format contract deps build
 
-all: $(BINS) layering
+all: build
+
+# The pkg-config flags are read when make starts, so a fresh machine gets
+# its packages first and then a make that sees them.
+deps:
+	@tests/setup-deps.sh
+
+build: $(BINS) layering
 	@mkdir -p bin
 	@for t in $(TOOLS); do ln -sf ../$(B)/bin/$$t bin/$$t; done
 
@@ -89,16 +96,18 @@ layering:
 	@if grep -n 'gnutls_' cmd/*.c cmd/*.h; then \
 		echo "error: gnutls_* call in cmd/ (belongs in libca)"; exit 1; fi
 
-check: all unit integration
+check: deps
+	$(MAKE) build
+	$(MAKE) unit integration
 
 unit: $(UNIT_TESTS)
 	$(B)/tests/unit/test_libca
 
-integration: all
+integration:
 	B=$(CURDIR)/$(B)/bin tests/run-integration.sh
 
 # Same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-asan:
+asan: deps
 	$(MAKE) B=build-asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		build-asan/bin/tierca build-asan/bin/tierca-root build-asan/bin/tierca-ica \
@@ -114,8 +123,9 @@ asan-check: asan
 contract: all
 	../shared/tools/contract-smoke
 
-demo: all
-	tests/demo.sh demo
+demo: deps
+	$(MAKE) build
+	rm -rf demo && tests/demo.sh demo
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
