@@ -425,6 +425,14 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 		    "unspecified)", a->reason);
 		return 2;
 	}
+	/* By serial only: a renewed intermediate shares its name with the
+	 * one before it, and a name would revoke both. */
+	if (strlen(a->pos[0]) < 8 ||
+	    strspn(a->pos[0], "0123456789abcdefABCDEF") != strlen(a->pos[0])) {
+		msg_err("invalid serial '%s': give the intermediate's serial in hex"
+		    " (openssl x509 -noout -serial)", a->pos[0]);
+		return 2;
+	}
 	if (open_root(&root, dir, &a->pass, &err) != 0)
 		return fail(&err);
 	{

@@ -438,6 +438,21 @@ int ca_list(struct ca_db **out, struct ca *ca, struct ca_err *err);
 /* Finds the newest entry for a serial or a name. */
 int ca_find(struct ca_db_entry **out, struct ca_db *db, const char *key);
 
+/* The current certificate of each name (its newest entry) when it is
+ * valid ('V') and expires within within_days of now (already expired
+ * ones included). *out is an array of pointers into db; free() it. */
+int ca_due(struct ca_db_entry ***out, size_t *n, struct ca_db *db,
+    time_t now, int within_days, struct ca_err *err);
+
+/* How tools tell people (tierca-monitor's mail, later others): one
+ * message, a subject line and a plain-text body. */
+struct ca_notifier {
+	const char *name;
+	int (*send)(void *ctx, const char *subject, const char *body,
+	    struct ca_err *err);
+	void *ctx;
+};
+
 /* PKCS#12 of issued/NAME: key, certificate and chain, friendly name NAME,
  * encrypted with pass (AES-256, SHA-256 MAC). */
 int ca_export_pkcs12(struct ca *ca, const char *name, const char *out_path,

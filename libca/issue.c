@@ -248,8 +248,18 @@ issue_core(struct ca_issued *out, struct ca *ca, const char *name,
 	if (days < 1 || days > 3650)
 		return ca_err_set(err, CA_EINVAL, "validity of %d days is out of "
 		    "range (1 to 3650)", days);
-	if (!replace && (ret = name_in_use(ca, name, now, err)) != 0)
-		return ret;
+	/* Only a name published before can hold a valid certificate; the
+	 * database is read only then, so issuing a new name costs the same
+	 * however large the database grows. */
+	if (!replace) {
+		char *prev = NULL;
+		if (asprintf(&prev, "%s/issued/%s", ca->dir, name) < 0)
+			return ca_err_set(err, CA_ENOMEM, "out of memory");
+		ret = ca_file_exists(prev) ? name_in_use(ca, name, now, err) : 0;
+		free(prev);
+		if (ret != 0)
+			return ret;
+	}
 	if (cn == NULL || *cn == '\0')
 		cn = dns->n > 0 ? dns->v[0] : ip->n > 0 ? ip->v[0] : name;
 	if ((subject = dn != NULL ? strdup(dn) : cn_subject(cn)) == NULL)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ca-int.h"
 
@@ -56,6 +57,34 @@ ca_find(struct ca_db_entry **out, struct ca_db *db, const char *key)
 			return 0;
 		}
 	return CA_ENOENT;
+}
+
+int
+ca_due(struct ca_db_entry ***out, size_t *n, struct ca_db *db, time_t now,
+    int within_days, struct ca_err *err)
+{
+	struct ca_db_entry **v;
+	size_t i, j, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(db->n + 1, sizeof(*v))) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	/* Newest first: the first entry seen for a name is its current one. */
+	for (i = db->n; i-- > 0;) {
+		struct ca_db_entry *e = &db->v[i];
+		int seen = 0;
+		for (j = i + 1; j < db->n && !seen; j++)
+			seen = strcmp(db->v[j].name, e->name) == 0 &&
+			    strcmp(e->name, "unknown") != 0;
+		if (seen || e->status != 'V')
+			continue;
+		if (e->not_after - now < (time_t)within_days * DAY)
+			v[k++] = e;
+	}
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 int
@@ -247,6 +276,30 @@ out:
 	return ret;
 }
 
+/* 1 when index.txt holds a revocation the CRL at crl_path lacks. The
+ * index also changes on every issuance, which needs no new CRL. */
+static int
+ca_crl_revoked_since(struct ca *ca, const char *crl_path)
+{
+	gnutls_x509_crl_t crl = NULL;
+	struct ca_db *db = NULL;
+	size_t i, nrev = 0;
+	int n, due = 1;
+
+	if (db_open(&db, ca, NULL) != 0)
+		return 1;
+	for (i = 0; i < db->n; i++)
+		if (db->v[i].status == 'R')
+			nrev++;
+	if (ca_crl_load(&crl, crl_path, NULL) == 0) {
+		n = gnutls_x509_crl_get_crt_count(crl);
+		due = n < 0 || (size_t)n != nrev;
+		gnutls_x509_crl_deinit(crl);
+	}
+	ca_db_free(db);
+	return due;
+}
+
 int
 ca_crl_due(struct ca *ca, int every_days, time_t now, struct ca_err *err)
 {
@@ -260,6 +313,20 @@ ca_crl_due(struct ca *ca, int every_days, time_t now, struct ca_err *err)
 	if (!ca_file_exists(p)) {
 		free(p);
 		return 1;
+	}
+	/* A revocation since the last CRL makes a new one due at once. */
+	{
+		char *idx = ca_path(ca, "index.txt");
+		struct stat si, sc;
+		int newer = idx != NULL && stat(idx, &si) == 0 &&
+		    stat(p, &sc) == 0 && (si.st_mtim.tv_sec > sc.st_mtim.tv_sec ||
+		    (si.st_mtim.tv_sec == sc.st_mtim.tv_sec &&
+		    si.st_mtim.tv_nsec > sc.st_mtim.tv_nsec));
+		free(idx);
+		if (newer && ca_crl_revoked_since(ca, p)) {
+			free(p);
+			return 1;
+		}
 	}
 	ret = ca_crl_load(&crl, p, err);
 	free(p);
