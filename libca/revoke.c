@@ -59,25 +59,39 @@ ca_find(struct ca_db_entry **out, struct ca_db *db, const char *key)
 	return CA_ENOENT;
 }
 
+static int
+by_name_then_line(const void *a, const void *b)
+{
+	const struct ca_db_entry *x = *(struct ca_db_entry *const *)a;
+	const struct ca_db_entry *y = *(struct ca_db_entry *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
 int
 ca_due(struct ca_db_entry ***out, size_t *n, struct ca_db *db, time_t now,
     int within_days, struct ca_err *err)
 {
 	struct ca_db_entry **v;
-	size_t i, j, k = 0;
+	size_t i, k = 0;
 
 	*out = NULL;
 	*n = 0;
 	if ((v = calloc(db->n + 1, sizeof(*v))) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
-	/* Newest first: the first entry seen for a name is its current one. */
-	for (i = db->n; i-- > 0;) {
-		struct ca_db_entry *e = &db->v[i];
-		int seen = 0;
-		for (j = i + 1; j < db->n && !seen; j++)
-			seen = strcmp(db->v[j].name, e->name) == 0 &&
-			    strcmp(e->name, "unknown") != 0;
-		if (seen || e->status != 'V')
+	for (i = 0; i < db->n; i++)
+		v[i] = &db->v[i];
+	/* Sorted by name, then by position in the file: the last entry of
+	 * each name is its current certificate. O(n log n) for any size. */
+	qsort(v, db->n, sizeof(*v), by_name_then_line);
+	for (i = 0; i < db->n; i++) {
+		struct ca_db_entry *e = v[i];
+		int superseded = i + 1 < db->n && strcmp(v[i + 1]->name,
+		    e->name) == 0 && strcmp(e->name, "unknown") != 0;
+		if (superseded || e->status != 'V')
 			continue;
 		if (e->not_after - now < (time_t)within_days * DAY)
 			v[k++] = e;
