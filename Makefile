@@ -10,7 +10,12 @@ PKGS    := gnutls libconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# Build flavours share the sources; each has its own object directory.
+# Build flavours share the sources; each has its own object directory,
+# chosen on the command line (make B=build-asan). B in the environment is
+# the test runner's tool directory, not ours.
+ifeq ($(origin B),environment)
+B       := build
+endif
 B       ?= build
 OPT     ?= -O2
 SAN     ?=
