@@ -130,3 +130,33 @@ json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+int
+take_global_config(int *argc, char ***argv, const char **config)
+{
+	char **v = *argv;
+	int n = *argc;
+
+	/* tool [-c FILE | --config FILE | --config=FILE] verb ... */
+	while (n > 1) {
+		if ((strcmp(v[1], "-c") == 0 || strcmp(v[1], "--config") == 0)) {
+			if (n < 3) {
+				msg_err("%s needs a file", v[1]);
+				return -1;
+			}
+			*config = v[2];
+			v[2] = v[0];
+			v += 2;
+			n -= 2;
+		} else if (strncmp(v[1], "--config=", 9) == 0) {
+			*config = v[1] + 9;
+			v[1] = v[0];
+			v += 1;
+			n -= 1;
+		} else
+			break;
+	}
+	*argv = v;
+	*argc = n;
+	return 0;
+}

@@ -36,6 +36,9 @@ void harden_process(void);
 
 
 
+/* Takes -c/--config FILE given before the verb. -1 on a usage error. */
+int take_global_config(int *argc, char ***argv, const char **config);
+
 /* Prints s as a JSON string (with quotes). */
 void json_str(FILE *f, const char *s);
 #endif

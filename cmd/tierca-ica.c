@@ -649,11 +649,14 @@ main(int argc, char **argv)
 	struct ca_conf conf;
 	struct ca_err err = { 0 };
 	struct args a;
+	const char *global_config = NULL;
 	time_t now;
 	size_t i;
 	int ret;
 
 	progname = "tierca-ica";
+	if (take_global_config(&argc, &argv, &global_config) != 0)
+		return 2;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -678,6 +681,8 @@ main(int argc, char **argv)
 		args_free(&a);
 		return ret;
 	}
+	if (a.config == NULL)
+		a.config = global_config;
 	if (verbs[i].flags & NEED_KEY)
 		harden_process();
 	umask(022);

@@ -575,11 +575,14 @@ main(int argc, char **argv)
 	struct ca_conf conf;
 	struct ca_err err = { 0 };
 	struct args a;
+	const char *global_config = NULL;
 	time_t now;
 	size_t i;
 	int ret;
 
 	progname = "tierca-root";
+	if (take_global_config(&argc, &argv, &global_config) != 0)
+		return 2;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -604,6 +607,8 @@ main(int argc, char **argv)
 		ca_strv_free(&a.permit);
 		return ret;
 	}
+	if (a.config == NULL)
+		a.config = global_config;
 	if (verbs[i].flags & NEED_KEY)
 		harden_process();
 	umask(022);
