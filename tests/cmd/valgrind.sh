@@ -1,0 +1,42 @@
+# valgrind: one full scenario with every tool under memcheck: no errors,
+# no definite leaks.
+. "$(dirname "$0")/lib.sh"
+command -v valgrind >/dev/null || fail "valgrind missing"
+real=$B
+mkdir vgbin
+for t in tierca tierca-root tierca-ica; do
+	cat >vgbin/$t <<W
+#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	--error-exitcode=99 --log-file=$T/vg.%p.log "$real/$t" "\$@"
+W
+	chmod +x vgbin/$t
+done
+B=$T/vgbin
+hierarchy
+ok ica issue --dir server web --dns web.internal --ip 127.0.0.1
+ok ica issue --dir client alice --cn Alice --email alice@example.internal
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \
+	-subj /CN=dev.internal -addext subjectAltName=DNS:dev.internal -out dev.csr 2>/dev/null
+ok ica sign --dir server dev dev.csr
+ok ica revoke --dir client alice --reason keyCompromise
+ok ica crl --dir server
+ok ica crl --dir server --if-due
+ok ica list --dir client --json
+ok ica show --dir server web
+printf 'p12 passphrase\n' >p12.pass; chmod 600 p12.pass
+ok ica export --dir server web --pkcs12 web.p12 --passphrase-file p12.pass
+ok root crl --dir root --passphrase-file "$PASSFILE"
+ok root log --dir root --verify
+ok "$B/tierca" ica --version
+# Failure paths must be clean too.
+bad "already has a valid certificate" ica issue --dir server web --dns web.internal
+bad "outside the issuer's name constraints" ica issue --dir server evil --dns evil.example.com
+bad "no certificate with serial or name" ica revoke --dir server nobody
+printf 'wrong passphrase, really\n' >w.pass; chmod 600 w.pass
+bad "wrong passphrase" root crl --dir root --passphrase-file w.pass
+printf 'x = ;\n' >broken.cfg
+bad "broken.cfg:1" ica -c broken.cfg list --dir server
+errs=$(cat vg.*.log 2>/dev/null)
+[ -z "$errs" ] || { echo "$errs" | head -60; fail "valgrind reported errors"; }
+echo "valgrind ok: $(ls vg.*.log | wc -l) runs, clean"
