@@ -117,11 +117,25 @@ check_constraints(gnutls_x509_crt_t c, gnutls_x509_crt_t issuer,
 		    "issuer's name constraints", who, shown);
 		goto out;
 	}
-	/* Without DNS SANs the CN is what a verifier checks. */
-	if (!gnutls_x509_name_constraints_check_crt(nc, GNUTLS_SAN_DNSNAME, c)) {
-		ret = ca_err_set(err, CA_EPOLICY, "%s: subject is outside the "
-		    "issuer's name constraints", who);
-		goto out;
+	/* A CN that looks like a host name is checked against the DNS
+	 * constraints too: OpenSSL does so when there is no DNS SAN, and a
+	 * certificate that some verifiers refuse must not be issued. */
+	n = sizeof(buf) - 1;
+	if (gnutls_x509_crt_get_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+	    buf, &n) >= 0) {
+		buf[n] = '\0';
+		if (strchr((char *)buf, '.') != NULL &&
+		    ca_dns_check((char *)buf, 1, NULL) == 0) {
+			d.data = buf;
+			d.size = (unsigned)n;
+			if (!gnutls_x509_name_constraints_check(nc,
+			    GNUTLS_SAN_DNSNAME, &d)) {
+				ret = ca_err_set(err, CA_EPOLICY, "%s: CN '%s' is "
+				    "outside the issuer's name constraints", who,
+				    (char *)buf);
+				goto out;
+			}
+		}
 	}
 	ret = 0;
 out:

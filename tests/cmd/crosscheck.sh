@@ -65,6 +65,11 @@ done
 ok ica issue --dir server big --dns big.internal --key rsa-4096
 openssl verify -CAfile root/ca.crt -untrusted server/ca.crt -purpose sslserver server/issued/big/cert.pem >/dev/null || fail "rsa-4096"
 
+step "name constraints: SANs and a host-like CN are both checked"
+bad "name 'evil.example.com' is outside" ica issue --dir server evil1 --dns evil.example.com
+bad "CN 'evil.example.com' is outside" ica issue --dir server evil2 --dns ok.internal --cn evil.example.com
+[ -e server/issued/evil1 ] || [ -e server/issued/evil2 ] && fail "a refused certificate was published"
+
 step "no two serials alike, index.txt consistent with certs/"
 cut -f4 server/index.txt | sort | uniq -d | grep -q . && fail "duplicate serial"
 for sn in $(awk -F'\t' '{print $4}' server/index.txt); do
