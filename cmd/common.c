@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "common.h"
 
@@ -131,7 +132,7 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int
+static int
 take_global_config(int *argc, char ***argv, const char **config)
 {
 	char **v = *argv;
@@ -159,4 +160,141 @@ take_global_config(int *argc, char ***argv, const char **config)
 	*argv = v;
 	*argc = n;
 	return 0;
+}
+
+int
+parse_reason(enum ca_reason *out, const char *s)
+{
+	if (ca_reason_parse(out, s) == 0)
+		return 0;
+	msg_err("unknown reason '%s' (keyCompromise, CACompromise, "
+	    "affiliationChanged, superseded, cessationOfOperation, "
+	    "certificateHold, privilegeWithdrawn, AACompromise, unspecified)",
+	    s);
+	return -1;
+}
+
+static void
+args_free(struct args *a)
+{
+	ca_strv_free(&a->permit);
+	ca_strv_free(&a->dns);
+	ca_strv_free(&a->ip);
+	ca_strv_free(&a->email);
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int
+parse_args(struct args *a, const struct tool *t, int argc, char **argv)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->pass.fd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", t->longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'h': t->usage(stdout); return finish(0);
+		case O_VERSION: printf("%s %s\n", t->name, TIERCA_VERSION);
+			return finish(0);
+		case O_DIR: a->dir = optarg; break;
+		case O_SUBJECT: a->subject = optarg; break;
+		case O_KEY: a->key = optarg; break;
+		case O_DAYS:
+			if (parse_days(&a->days, optarg, "--days") != 0)
+				return 2;
+			break;
+		case O_PFILE: a->pass.file = optarg; break;
+		case O_PFD:
+			if (parse_fd(&a->pass.fd, optarg) != 0) {
+				msg_err("invalid --passphrase-fd '%s'", optarg);
+				return 2;
+			}
+			break;
+		case O_KIND: a->kind = optarg; break;
+		case O_OUT: a->out = optarg; break;
+		case O_PERMIT: ca_strv_add(&a->permit, optarg); break;
+		case O_CRLURL: a->crl_url = optarg; break;
+		case O_YES: a->yes = 1; break;
+		case O_REASON: a->reason = optarg; break;
+		case O_VERIFY: a->verify = 1; break;
+		case O_ROOT: a->root = optarg; break;
+		case O_CN: a->cn = optarg; break;
+		case O_DNS: ca_strv_add(&a->dns, optarg); break;
+		case O_IP: ca_strv_add(&a->ip, optarg); break;
+		case O_EMAIL: ca_strv_add(&a->email, optarg); break;
+		case O_TEMPLATE: a->template = optarg; break;
+		case O_NOCRL: a->no_crl = 1; break;
+		case O_IFDUE: a->if_due = 1; break;
+		case O_JSON: a->json = 1; break;
+		case O_PKCS12: a->pkcs12 = optarg; break;
+		case O_REPLACE: a->replace = 1; break;
+		default:
+			t->usage(stderr);
+			return 2;
+		}
+	}
+	a->pos = argv + optind;
+	a->npos = argc - optind;
+	if (a->pass.file != NULL && a->pass.fd >= 0) {
+		msg_err("give --passphrase-file or --passphrase-fd, not both");
+		return 2;
+	}
+	return -1;
+}
+
+int
+tool_main(const struct tool *t, int argc, char **argv)
+{
+	const char *global_config = NULL;
+	struct ca_conf conf;
+	struct ca_err err = { 0 };
+	struct args a;
+	time_t now;
+	size_t i;
+	int ret;
+
+	progname = t->name;
+	if (take_global_config(&argc, &argv, &global_config) != 0)
+		return 2;
+	if (argc < 2) {
+		t->usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		t->usage(stdout);
+		return finish(0);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", t->name, TIERCA_VERSION);
+		return finish(0);
+	}
+	for (i = 0; i < t->nverbs; i++)
+		if (strcmp(argv[1], t->verbs[i].name) == 0)
+			break;
+	if (i == t->nverbs) {
+		msg_err("unknown verb '%s' (try %s --help)", argv[1], t->name);
+		return 2;
+	}
+	if ((ret = parse_args(&a, t, argc - 1, argv + 1)) >= 0) {
+		args_free(&a);
+		return ret;
+	}
+	if (a.config == NULL)
+		a.config = global_config;
+	if (t->verbs[i].flags & NEED_KEY)
+		harden_process();
+	umask(022);
+	if (ca_conf_find(&conf, a.config, &err) != 0) {
+		args_free(&a);
+		return fail(&err);
+	}
+	if (ca_clock_now(&now, &err) != 0)
+		ret = fail(&err);
+	else
+		ret = t->verbs[i].fn(&a, &conf, now);
+	ca_conf_free(&conf);
+	args_free(&a);
+	return finish(ret);
 }

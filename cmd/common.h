@@ -6,7 +6,9 @@
 #ifndef TIERCA_CMD_COMMON_H
 #define TIERCA_CMD_COMMON_H
 
+#include <getopt.h>
 #include <stdio.h>
+#include <time.h>
 #include "ca.h"
 
 extern const char *progname;
@@ -36,9 +38,55 @@ void harden_process(void);
 
 
 
-/* Takes -c/--config FILE given before the verb. -1 on a usage error. */
-int take_global_config(int *argc, char ***argv, const char **config);
-
 /* Prints s as a JSON string (with quotes). */
 void json_str(FILE *f, const char *s);
+
+/* Everything the tools' flags can set; each tool's option table decides
+ * which flags it accepts. */
+struct args {
+	const char *dir, *config, *subject, *kind, *out, *crl_url, *reason;
+	const char *key, *root, *cn, *template, *pkcs12;
+	struct pass_opts pass;
+	struct ca_strv permit, dns, ip, email;
+	int days, yes, verify, json, if_due, no_crl, replace;
+	char **pos;
+	int npos;
+};
+
+enum {
+	O_DIR = 256, O_SUBJECT, O_KEY, O_DAYS, O_PFILE, O_PFD, O_KIND, O_OUT,
+	O_PERMIT, O_CRLURL, O_YES, O_REASON, O_VERIFY, O_ROOT, O_CN, O_DNS,
+	O_IP, O_EMAIL, O_TEMPLATE, O_NOCRL, O_IFDUE, O_JSON, O_PKCS12,
+	O_REPLACE, O_VERSION
+};
+
+/* The options every tool has. */
+#define COMMON_OPTIONS \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, O_VERSION }, \
+	{ "dir", required_argument, NULL, O_DIR }
+
+#define NEED_KEY 1u  /* the verb handles a CA key: harden the process */
+
+struct verb {
+	const char *name;
+	int (*fn)(struct args *, struct ca_conf *, time_t);
+	unsigned flags;
+};
+
+struct tool {
+	const char *name;
+	void (*usage)(FILE *);
+	const struct option *longopts;
+	const struct verb *verbs;
+	size_t nverbs;
+};
+
+/* tool [-c FILE] verb [options] [args]: parses, loads the config, reads
+ * "now" once, runs the verb, returns the exit status. */
+int tool_main(const struct tool *t, int argc, char **argv);
+/* A revocation reason by name; prints the list on error. */
+int parse_reason(enum ca_reason *out, const char *s);
+
 #endif

@@ -22,18 +22,6 @@
 
 #include "common.h"
 
-#define NEED_KEY 1
-
-struct args {
-	const char *dir, *config, *subject, *kind, *root, *cn, *key, *reason;
-	const char *template, *pkcs12;
-	struct pass_opts pass;
-	struct ca_strv dns, ip, email;
-	int days, json, if_due, no_crl, replace;
-	char **pos;
-	int npos;
-};
-
 static void
 usage(FILE *f)
 {
@@ -58,17 +46,8 @@ usage(FILE *f)
 	    "common: -c/--config FILE, -h/--help, --version\n");
 }
 
-enum {
-	O_DIR = 256, O_SUBJECT, O_KEY, O_DAYS, O_PFILE, O_PFD, O_KIND, O_ROOT,
-	O_CN, O_DNS, O_IP, O_EMAIL, O_TEMPLATE, O_REASON, O_NOCRL, O_IFDUE,
-	O_JSON, O_PKCS12, O_REPLACE, O_VERSION
-};
-
 static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ "dir", required_argument, NULL, O_DIR },
+	COMMON_OPTIONS,
 	{ "subject", required_argument, NULL, O_SUBJECT },
 	{ "key", required_argument, NULL, O_KEY },
 	{ "days", required_argument, NULL, O_DAYS },
@@ -90,87 +69,36 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void
-args_free(struct args *a)
-{
-	ca_strv_free(&a->dns);
-	ca_strv_free(&a->ip);
-	ca_strv_free(&a->email);
-}
-
-static int
-parse(struct args *a, int argc, char **argv)
-{
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	a->pass.fd = -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': a->config = optarg; break;
-		case 'h': usage(stdout); return finish(0);
-		case O_VERSION: printf("tierca-ica %s\n", TIERCA_VERSION);
-			return finish(0);
-		case O_DIR: a->dir = optarg; break;
-		case O_SUBJECT: a->subject = optarg; break;
-		case O_KEY: a->key = optarg; break;
-		case O_DAYS:
-			if (parse_days(&a->days, optarg, "--days") != 0)
-				return 2;
-			break;
-		case O_PFILE: a->pass.file = optarg; break;
-		case O_PFD:
-			if (parse_fd(&a->pass.fd, optarg) != 0) {
-				msg_err("invalid --passphrase-fd '%s'", optarg);
-				return 2;
-			}
-			break;
-		case O_KIND: a->kind = optarg; break;
-		case O_ROOT: a->root = optarg; break;
-		case O_CN: a->cn = optarg; break;
-		case O_DNS: ca_strv_add(&a->dns, optarg); break;
-		case O_IP: ca_strv_add(&a->ip, optarg); break;
-		case O_EMAIL: ca_strv_add(&a->email, optarg); break;
-		case O_TEMPLATE: a->template = optarg; break;
-		case O_REASON: a->reason = optarg; break;
-		case O_NOCRL: a->no_crl = 1; break;
-		case O_IFDUE: a->if_due = 1; break;
-		case O_JSON: a->json = 1; break;
-		case O_PKCS12: a->pkcs12 = optarg; break;
-		case O_REPLACE: a->replace = 1; break;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	a->pos = argv + optind;
-	a->npos = argc - optind;
-	if (a->pass.file != NULL && a->pass.fd >= 0) {
-		msg_err("give --passphrase-file or --passphrase-fd, not both");
-		return 2;
-	}
-	return -1;
-}
-
+/* The callers print the verb's usage line, which shows --dir. */
 static int
 need_dir(const struct args *a)
 {
-	if (a->dir == NULL) {
-		msg_err("missing --dir");
-		return 2;
-	}
-	return 0;
+	return a->dir == NULL;
 }
 
-/* Opens the CA, locked; loads its key when asked, with a passphrase only
- * if the key is encrypted. */
+/* Loads the CA key, asking for a passphrase only if it is encrypted. */
+static int
+load_key(struct ca *ca, const struct pass_opts *po, struct ca_err *err)
+{
+	struct ca_secret pass = { NULL, 0 };
+	int ret, enc;
+
+	if ((enc = ca_key_needs_pass(ca, err)) < 0)
+		return enc;
+	if (enc && (ret = pass_get(&pass, po, "Intermediate key passphrase: ",
+	    0, err)) != 0)
+		return ret;
+	ret = ca_load_key(ca, enc ? &pass : NULL, err);
+	ca_secret_wipe(&pass);
+	return ret;
+}
+
+/* Opens the CA, locked; loads its key when asked. */
 static int
 open_ca(struct ca **out, const char *dir, int with_key,
     const struct pass_opts *po, struct ca_err *err)
 {
-	struct ca_secret pass = { NULL, 0 };
-	int ret, enc;
+	int ret;
 
 	if ((ret = ca_open(out, dir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT, err)) != 0)
 		return ret;
@@ -179,18 +107,7 @@ open_ca(struct ca **out, const char *dir, int with_key,
 		    "tierca-root", dir);
 		goto fail;
 	}
-	if (!with_key)
-		return 0;
-	if ((enc = ca_key_needs_pass(*out, err)) < 0) {
-		ret = enc;
-		goto fail;
-	}
-	if (enc && (ret = pass_get(&pass, po, "Intermediate key passphrase: ",
-	    0, err)) != 0)
-		goto fail;
-	ret = ca_load_key(*out, enc ? &pass : NULL, err);
-	ca_secret_wipe(&pass);
-	if (ret == 0)
+	if (!with_key || (ret = load_key(*out, po, err)) == 0)
 		return 0;
 fail:
 	ca_close(*out);
@@ -449,13 +366,8 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 		msg_err("usage: tierca-ica revoke --dir D SERIAL|NAME [--reason R]");
 		return 2;
 	}
-	if (a->reason != NULL && ca_reason_parse(&reason, a->reason) != 0) {
-		msg_err("unknown reason '%s' (keyCompromise, CACompromise, "
-		    "affiliationChanged, superseded, cessationOfOperation, "
-		    "certificateHold, privilegeWithdrawn, AACompromise, "
-		    "unspecified)", a->reason);
+	if (a->reason != NULL && parse_reason(&reason, a->reason) != 0)
 		return 2;
-	}
 	if (open_ca(&ca, a->dir, !a->no_crl, &a->pass, &err) != 0)
 		return fail(&err);
 	if (ca_revoke(&revoked, ca, a->pos[0], reason, now, &err) != 0) {
@@ -466,7 +378,8 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 		printf("revoked serial %s (%s)\n", revoked.v[i],
 		    ca_reason_name(reason));
 	/* A revocation counts once the CRL says so: publish it now. */
-	if (!a->no_crl && make_crl(ca, conf->policy.crl_days, now, &err) != 0) {
+	if (!a->no_crl && make_crl(ca, a->days ? a->days :
+	    conf->policy.crl_days, now, &err) != 0) {
 		ret = fail(&err);
 		goto out;
 	}
@@ -488,13 +401,19 @@ cmd_crl(struct args *a, struct ca_conf *conf, time_t now)
 		msg_err("usage: tierca-ica crl --dir D [--days N] [--if-due]");
 		return 2;
 	}
-	if (open_ca(&ca, a->dir, 1, &a->pass, &err) != 0)
+	if (open_ca(&ca, a->dir, 0, &a->pass, &err) != 0)
 		return fail(&err);
+	/* Decide first: a CRL that is not due needs no key (nor its
+	 * passphrase). */
 	if (a->if_due && !ca_crl_due(ca, conf->policy.crl_every_days, now,
 	    &err)) {
 		printf("CRL of '%s' is current; nothing to do\n", a->dir);
 		ca_close(ca);
 		return 0;
+	}
+	if (load_key(ca, &a->pass, &err) != 0) {
+		ca_close(ca);
+		return fail(&err);
 	}
 	ret = make_crl(ca, a->days ? a->days : conf->policy.crl_days, now,
 	    &err) != 0 ? fail(&err) : 0;
@@ -627,11 +546,7 @@ cmd_export(struct args *a, struct ca_conf *conf, time_t now)
 	return 0;
 }
 
-static const struct verb {
-	const char *name;
-	int (*fn)(struct args *, struct ca_conf *, time_t);
-	unsigned flags;
-} verbs[] = {
+static const struct verb verbs[] = {
 	{ "init", cmd_init, NEED_KEY },
 	{ "install", cmd_install, 0 },
 	{ "issue", cmd_issue, NEED_KEY },
@@ -643,58 +558,13 @@ static const struct verb {
 	{ "export", cmd_export, NEED_KEY },
 };
 
+static const struct tool tool = {
+	"tierca-ica", usage, longopts, verbs,
+	sizeof(verbs) / sizeof(verbs[0])
+};
+
 int
 main(int argc, char **argv)
 {
-	struct ca_conf conf;
-	struct ca_err err = { 0 };
-	struct args a;
-	const char *global_config = NULL;
-	time_t now;
-	size_t i;
-	int ret;
-
-	progname = "tierca-ica";
-	if (take_global_config(&argc, &argv, &global_config) != 0)
-		return 2;
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
-		return finish(0);
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("tierca-ica %s\n", TIERCA_VERSION);
-		return finish(0);
-	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0])) {
-		msg_err("unknown verb '%s' (init, install, issue, sign, revoke, "
-		    "crl, list, show, export)", argv[1]);
-		return 2;
-	}
-	if ((ret = parse(&a, argc - 1, argv + 1)) >= 0) {
-		args_free(&a);
-		return ret;
-	}
-	if (a.config == NULL)
-		a.config = global_config;
-	if (verbs[i].flags & NEED_KEY)
-		harden_process();
-	umask(022);
-	if (ca_conf_find(&conf, a.config, &err) != 0) {
-		args_free(&a);
-		return fail(&err);
-	}
-	if (ca_clock_now(&now, &err) != 0)
-		ret = fail(&err);
-	else
-		ret = verbs[i].fn(&a, &conf, now);
-	ca_conf_free(&conf);
-	args_free(&a);
-	return finish(ret);
+	return tool_main(&tool, argc, argv);
 }

@@ -22,18 +22,6 @@
 
 #include "common.h"
 
-#define NEED_KEY 1
-
-struct args {
-	const char *dir, *config, *subject, *kind, *out, *crl_url, *reason;
-	const char *key;
-	struct pass_opts pass;
-	struct ca_strv permit;
-	int days, yes, verify;
-	char **pos;
-	int npos;
-};
-
 static void
 usage(FILE *f)
 {
@@ -54,16 +42,8 @@ usage(FILE *f)
 	    "                rsa-2048 rsa-3072 rsa-4096\n");
 }
 
-enum {
-	O_DIR = 256, O_SUBJECT, O_KEY, O_DAYS, O_PFILE, O_PFD, O_KIND, O_OUT,
-	O_PERMIT, O_CRLURL, O_YES, O_REASON, O_VERIFY, O_VERSION
-};
-
 static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ "dir", required_argument, NULL, O_DIR },
+	COMMON_OPTIONS,
 	{ "subject", required_argument, NULL, O_SUBJECT },
 	{ "key", required_argument, NULL, O_KEY },
 	{ "days", required_argument, NULL, O_DAYS },
@@ -79,56 +59,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Returns -1 to continue, or an exit status. */
-static int
-parse(struct args *a, int argc, char **argv)
-{
-	int c;
-
-	memset(a, 0, sizeof(*a));
-	a->pass.fd = -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': a->config = optarg; break;
-		case 'h': usage(stdout); return finish(0);
-		case O_VERSION: printf("tierca-root %s\n", TIERCA_VERSION);
-			return finish(0);
-		case O_DIR: a->dir = optarg; break;
-		case O_SUBJECT: a->subject = optarg; break;
-		case O_KEY: a->key = optarg; break;
-		case O_DAYS:
-			if (parse_days(&a->days, optarg, "--days") != 0)
-				return 2;
-			break;
-		case O_PFILE: a->pass.file = optarg; break;
-		case O_PFD:
-			if (parse_fd(&a->pass.fd, optarg) != 0) {
-				msg_err("invalid --passphrase-fd '%s'", optarg);
-				return 2;
-			}
-			break;
-		case O_KIND: a->kind = optarg; break;
-		case O_OUT: a->out = optarg; break;
-		case O_PERMIT: ca_strv_add(&a->permit, optarg); break;
-		case O_CRLURL: a->crl_url = optarg; break;
-		case O_YES: a->yes = 1; break;
-		case O_REASON: a->reason = optarg; break;
-		case O_VERIFY: a->verify = 1; break;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	a->pos = argv + optind;
-	a->npos = argc - optind;
-	if (a->pass.file != NULL && a->pass.fd >= 0) {
-		msg_err("give --passphrase-file or --passphrase-fd, not both");
-		return 2;
-	}
-	return -1;
-}
-
 static int
 need_dir(const struct args *a, const struct ca_conf *conf, const char **dir)
 {
@@ -140,8 +70,8 @@ need_dir(const struct args *a, const struct ca_conf *conf, const char **dir)
 	return 0;
 }
 
-/* Opens the root, locked, with its key loaded: passphrase asked, used,
- * wiped. */
+/* Opens the root, locked, its ceremony log verified, with its key
+ * loaded: passphrase asked, used, wiped. */
 static int
 open_root(struct ca **out, const char *dir, const struct pass_opts *po,
     struct ca_err *err)
@@ -149,11 +79,20 @@ open_root(struct ca **out, const char *dir, const struct pass_opts *po,
 	struct ca_secret pass = { NULL, 0 };
 	int ret;
 
+	struct ca_log_status st;
+
 	if ((ret = ca_open(out, dir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT, err)) != 0)
 		return ret;
 	if ((*out)->kind != CA_KIND_ROOT) {
 		ret = ca_err_set(err, CA_EINVAL, "'%s' is a %s intermediate, not "
 		    "a root", dir, ca_kind_name((*out)->kind));
+		goto fail;
+	}
+	/* A log that does not verify stops the session before the key
+	 * signs anything: every act must be on the record. */
+	if ((ret = ca_log_verify(&st, dir, err)) != 0) {
+		ca_err_wrap(err, "ceremony log does not verify; refusing to use "
+		    "the root key");
 		goto fail;
 	}
 	if ((ret = pass_get(&pass, po, "Root key passphrase: ", 0, err)) != 0)
@@ -291,6 +230,13 @@ cmd_sign(struct args *a, struct ca_conf *conf, time_t now)
 	}
 	if (a->days)
 		o.days = a->days;
+	if (a->crl_url != NULL && strncmp(a->crl_url, "http://", 7) != 0 &&
+	    strncmp(a->crl_url, "https://", 8) != 0 &&
+	    strncmp(a->crl_url, "file://", 7) != 0) {
+		msg_err("invalid --crl-url '%s': want http://, https:// or file://",
+		    a->crl_url);
+		return 2;
+	}
 	o.permit_dns = a->permit;
 	o.crl_url = a->crl_url;
 	if (ca_csr_info_load(&ci, csr, &err) != 0)
@@ -327,17 +273,6 @@ cmd_sign(struct args *a, struct ca_conf *conf, time_t now)
 	if (open_root(&root, dir, &a->pass, &err) != 0) {
 		ret = fail(&err);
 		goto out;
-	}
-	/* A log that does not verify stops the ceremony before the key
-	 * signs anything. */
-	{
-		struct ca_log_status st;
-		if (ca_log_verify(&st, dir, &err) != 0) {
-			ca_err_wrap(&err, "ceremony log does not verify; refusing "
-			    "to sign");
-			ret = fail(&err);
-			goto out;
-		}
 	}
 	if (ca_root_sign_file(&is, root, &o, csr, a->out, now, &err) != 0) {
 		ret = fail(&err);
@@ -394,10 +329,12 @@ make_crl(struct ca *root, const char *dir, int days, time_t now,
 	free(p);
 	ret = ca_log_append(dir, now, "crl", &d, err);
 	ca_strv_free(&d);
-	if (ret == 0)
+	if (ret == 0) {
 		printf("root CRL %s: %zu revoked, next update %s\n"
 		    "file: %s/crl.pem (and crl.der)\n", ci.number, ci.nrevoked, t,
 		    dir);
+		print_head(dir);
+	}
 	return ret;
 }
 
@@ -418,13 +355,8 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 		msg_err("usage: tierca-root revoke --dir D SERIAL [--reason R]");
 		return 2;
 	}
-	if (a->reason != NULL && ca_reason_parse(&reason, a->reason) != 0) {
-		msg_err("unknown reason '%s' (keyCompromise, CACompromise, "
-		    "affiliationChanged, superseded, cessationOfOperation, "
-		    "certificateHold, privilegeWithdrawn, AACompromise, "
-		    "unspecified)", a->reason);
+	if (a->reason != NULL && parse_reason(&reason, a->reason) != 0)
 		return 2;
-	}
 	/* By serial only: a renewed intermediate shares its name with the
 	 * one before it, and a name would revoke both. */
 	if (strlen(a->pos[0]) < 8 ||
@@ -435,15 +367,6 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 	}
 	if (open_root(&root, dir, &a->pass, &err) != 0)
 		return fail(&err);
-	{
-		struct ca_log_status st;
-		if (ca_log_verify(&st, dir, &err) != 0) {
-			ca_err_wrap(&err, "ceremony log does not verify; refusing "
-			    "to revoke");
-			ret = fail(&err);
-			goto out;
-		}
-	}
 	if (ca_revoke(&revoked, root, a->pos[0], reason, now, &err) != 0) {
 		ret = fail(&err);
 		goto out;
@@ -557,11 +480,7 @@ cmd_log(struct args *a, struct ca_conf *conf, time_t now)
 	return 0;
 }
 
-static const struct verb {
-	const char *name;
-	int (*fn)(struct args *, struct ca_conf *, time_t);
-	unsigned flags;
-} verbs[] = {
+static const struct verb verbs[] = {
 	{ "init", cmd_init, NEED_KEY },
 	{ "sign", cmd_sign, NEED_KEY },
 	{ "revoke", cmd_revoke, NEED_KEY },
@@ -569,58 +488,13 @@ static const struct verb {
 	{ "log", cmd_log, 0 },
 };
 
+static const struct tool tool = {
+	"tierca-root", usage, longopts, verbs,
+	sizeof(verbs) / sizeof(verbs[0])
+};
+
 int
 main(int argc, char **argv)
 {
-	struct ca_conf conf;
-	struct ca_err err = { 0 };
-	struct args a;
-	const char *global_config = NULL;
-	time_t now;
-	size_t i;
-	int ret;
-
-	progname = "tierca-root";
-	if (take_global_config(&argc, &argv, &global_config) != 0)
-		return 2;
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
-		return finish(0);
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("tierca-root %s\n", TIERCA_VERSION);
-		return finish(0);
-	}
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0])) {
-		msg_err("unknown verb '%s' (init, sign, revoke, crl, log)",
-		    argv[1]);
-		return 2;
-	}
-	if ((ret = parse(&a, argc - 1, argv + 1)) >= 0) {
-		ca_strv_free(&a.permit);
-		return ret;
-	}
-	if (a.config == NULL)
-		a.config = global_config;
-	if (verbs[i].flags & NEED_KEY)
-		harden_process();
-	umask(022);
-	if (ca_conf_find(&conf, a.config, &err) != 0) {
-		ca_strv_free(&a.permit);
-		return fail(&err);
-	}
-	if (ca_clock_now(&now, &err) != 0)
-		ret = fail(&err);
-	else
-		ret = verbs[i].fn(&a, &conf, now);
-	ca_conf_free(&conf);
-	ca_strv_free(&a.permit);
-	return finish(ret);
+	return tool_main(&tool, argc, argv);
 }

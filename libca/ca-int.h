@@ -41,4 +41,10 @@ int ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
 int ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
     const char *name, struct ca_err *err);
 
+/* The DNS, IP and email names a CSR asks for. strict: other name types
+ * are refused rather than silently dropped. */
+int ca_crq_names(struct ca_strv *dns, struct ca_strv *ip,
+    struct ca_strv *email, gnutls_x509_crq_t q, const char *what, int strict,
+    struct ca_err *err);
+
 #endif

@@ -27,11 +27,8 @@ ca_csr_info_load(struct ca_csr_info *out, const char *path,
 	gnutls_x509_crq_t q = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t dn = { NULL, 0 };
-	unsigned char buf[512];
-	char shown[64];
-	unsigned crit = 0, isca = 0, i;
-	int pathlen, ret, type;
-	size_t n;
+	unsigned crit = 0, isca = 0;
+	int pathlen, ret;
 
 	memset(out, 0, sizeof(*out));
 	if ((ret = ca_sha256_file(out->csr_sha256, sizeof(out->csr_sha256), path,
@@ -52,22 +49,9 @@ ca_csr_info_load(struct ca_csr_info *out, const char *path,
 	if (gnutls_x509_crq_get_basic_constraints(q, &crit, &isca, &pathlen) >=
 	    0 && isca)
 		out->asks_ca = 1;
-	for (i = 0;; i++) {
-		n = sizeof(buf) - 1;
-		type = gnutls_x509_crq_get_subject_alt_name(q, i, buf, &n, NULL,
-		    NULL);
-		if (type < 0)
-			break;
-		buf[n] = '\0';
-		if (type == GNUTLS_SAN_DNSNAME)
-			ca_strv_add(&out->dns, (char *)buf);
-		else if (type == GNUTLS_SAN_RFC822NAME)
-			ca_strv_add(&out->email, (char *)buf);
-		else if (type == GNUTLS_SAN_IPADDRESS && (n == 4 || n == 16) &&
-		    inet_ntop(n == 4 ? AF_INET : AF_INET6, buf, shown,
-		    sizeof(shown)) != NULL)
-			ca_strv_add(&out->ip, shown);
-	}
+	if ((ret = ca_crq_names(&out->dns, &out->ip, &out->email, q, path, 0,
+	    err)) != 0)
+		goto out;
 	ret = 0;
 out:
 	if (pub != NULL)

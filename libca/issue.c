@@ -376,11 +376,9 @@ crq_cn(gnutls_x509_crq_t q)
 	return strndup(buf, n);
 }
 
-/* The DNS, IP and email names a CSR asks for; other types are refused
- * rather than silently dropped. */
-static int
-crq_names(struct ca_strv *dns, struct ca_strv *ip, struct ca_strv *email,
-    gnutls_x509_crq_t q, const char *what, struct ca_err *err)
+int
+ca_crq_names(struct ca_strv *dns, struct ca_strv *ip, struct ca_strv *email,
+    gnutls_x509_crq_t q, const char *what, int strict, struct ca_err *err)
 {
 	unsigned char buf[512];
 	char shown[64];
@@ -416,6 +414,8 @@ crq_names(struct ca_strv *dns, struct ca_strv *ip, struct ca_strv *email,
 				return CA_ENOMEM;
 			break;
 		default:
+			if (!strict)
+				break;
 			return ca_err_set(err, CA_EPOLICY, "CSR '%s' asks for a "
 			    "subjectAltName of a type tierca does not issue (%d)",
 			    what, type);
@@ -449,7 +449,8 @@ ca_sign_csr(struct ca_issued *out, struct ca *ca,
 			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
 			goto out;
 		}
-	} else if ((ret = crq_names(&dns, &ip, &email, q, o->name, err)) != 0)
+	} else if ((ret = ca_crq_names(&dns, &ip, &email, q, o->name, 1,
+	    err)) != 0)
 		goto out;
 	cn = o->cn != NULL ? strdup(o->cn) : crq_cn(q);
 	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||

@@ -125,6 +125,7 @@ check_constraints(gnutls_x509_crt_t c, gnutls_x509_crt_t issuer,
 	    buf, &n) >= 0) {
 		buf[n] = '\0';
 		if (strchr((char *)buf, '.') != NULL &&
+		    ca_ip_check((char *)buf, NULL) != 0 &&
 		    ca_dns_check((char *)buf, 1, NULL) == 0) {
 			d.data = buf;
 			d.size = (unsigned)n;

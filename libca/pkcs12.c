@@ -42,6 +42,25 @@ ca_export_pkcs12(struct ca *ca, const char *name, const char *out_path,
 	}
 	if ((ret = ca_cert_load(&crt, p, err)) != 0)
 		goto out;
+	/* A revoked certificate is not handed out again in a new form. */
+	{
+		struct ca_db *db = NULL;
+		struct ca_db_entry *e;
+		char sn[64];
+		if ((ret = ca_list(&db, ca, err)) != 0)
+			goto out;
+		ca_cert_serial_hex(sn, sizeof(sn), crt);
+		e = ca_db_find_serial(db, sn);
+		if (e == NULL || e->status == 'R') {
+			ret = ca_err_set(err, e == NULL ? CA_EDB : CA_EPOLICY,
+			    e == NULL ? "'%s' (serial %s) is not in the database" :
+			    "'%s' (serial %s) is revoked; issue a new certificate "
+			    "instead", name, sn);
+			ca_db_free(db);
+			goto out;
+		}
+		ca_db_free(db);
+	}
 	free(p);
 	if (asprintf(&p, "%s/%s/key.pem", dir, name) < 0) {
 		p = NULL;

@@ -21,6 +21,10 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.
 ok ica sign --dir client dev dev.csr
 bad "key is not here" ica export --dir client dev --pkcs12 dev.p12 --passphrase-file p12.pass
 [ -e dev.p12 ] && fail "a failed export left a file"
+ok ica issue --dir client gone
+ok ica revoke --dir client gone
+bad "'gone' \\(serial [0-9A-F]+\\) is revoked" ica export --dir client gone --pkcs12 gone.p12 --passphrase-file p12.pass
+[ -e gone.p12 ] && fail "a revoked certificate was exported"
 bad "no issued certificate 'nobody'" ica export --dir client nobody --pkcs12 x.p12 --passphrase-file p12.pass
 
 if command -v keytool >/dev/null; then

@@ -25,6 +25,9 @@ for t in "$top"/templates/*.cfg; do
 done
 step "a server template into the client intermediate is refused"
 bad "is for the server intermediate" ica issue --dir client --template "$top/templates/git.cfg"
+step "an IP-only server certificate under a constrained intermediate"
+ok ica issue --dir server nas --ip 10.0.0.9
+openssl x509 -in server/issued/nas/cert.pem -noout -ext subjectAltName | grep -q "IP Address:10.0.0.9" || fail "nas SAN"
 step "the shipped config example loads"
 ok ica -c "$top/deploy/tierca.cfg.example" list --dir server
 step "a template with an unknown key names file and line"
