@@ -69,11 +69,13 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The callers print the verb's usage line, which shows --dir. */
 static int
 need_dir(const struct args *a)
 {
-	return a->dir == NULL;
+	if (a->dir != NULL)
+		return 0;
+	msg_err("missing --dir");
+	return 1;
 }
 
 /* Loads the CA key, asking for a passphrase only if it is encrypted. */
@@ -125,7 +127,9 @@ cmd_init(struct args *a, struct ca_conf *conf, time_t now)
 
 	(void)conf;
 	(void)now;
-	if (need_dir(a) || a->npos != 0 || a->kind == NULL || a->subject == NULL) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 0 || a->kind == NULL || a->subject == NULL) {
 		msg_err("usage: tierca-ica init --dir D --kind server|client "
 		    "--subject DN [--key ALG]");
 		return 2;
@@ -176,7 +180,9 @@ cmd_install(struct args *a, struct ca_conf *conf, time_t now)
 	int ret;
 
 	(void)conf;
-	if (need_dir(a) || a->npos != 1 || a->root == NULL) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 1 || a->root == NULL) {
 		msg_err("usage: tierca-ica install --dir D CERT --root ROOTCERT");
 		return 2;
 	}
@@ -259,7 +265,9 @@ cmd_issue(struct args *a, struct ca_conf *conf, time_t now)
 		if (t.has_key_alg)
 			o.alg = t.key_alg;
 	} else {
-		if (need_dir(a) || a->npos != 1) {
+		if (need_dir(a))
+		return 2;
+	if (a->npos != 1) {
 			msg_err("usage: tierca-ica issue --dir D NAME [--cn CN] "
 			    "[--dns N]... [--ip A]... [--email E]... [--days N] "
 			    "[--key ALG]");
@@ -311,7 +319,9 @@ cmd_sign(struct args *a, struct ca_conf *conf, time_t now)
 	int ret;
 
 	memset(&is, 0, sizeof(is));
-	if (need_dir(a) || a->npos != 2) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 2) {
 		msg_err("usage: tierca-ica sign --dir D NAME CSR [--cn CN] "
 		    "[--dns N]... [--ip A]... [--email E]... [--days N]");
 		return 2;
@@ -362,7 +372,9 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 	size_t i;
 	int ret;
 
-	if (need_dir(a) || a->npos != 1) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 1) {
 		msg_err("usage: tierca-ica revoke --dir D SERIAL|NAME [--reason R]");
 		return 2;
 	}
@@ -397,7 +409,9 @@ cmd_crl(struct args *a, struct ca_conf *conf, time_t now)
 	struct ca *ca = NULL;
 	int ret;
 
-	if (need_dir(a) || a->npos != 0) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 0) {
 		msg_err("usage: tierca-ica crl --dir D [--days N] [--if-due]");
 		return 2;
 	}
@@ -441,7 +455,9 @@ cmd_list(struct args *a, struct ca_conf *conf, time_t now)
 	char t[32];
 
 	(void)conf;
-	if (need_dir(a) || a->npos != 0) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 0) {
 		msg_err("usage: tierca-ica list --dir D [--json]");
 		return 2;
 	}
@@ -498,7 +514,9 @@ cmd_show(struct args *a, struct ca_conf *conf, time_t now)
 	int ret;
 
 	(void)conf;
-	if (need_dir(a) || a->npos != 1) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 1) {
 		msg_err("usage: tierca-ica show --dir D SERIAL|NAME");
 		return 2;
 	}
@@ -525,7 +543,9 @@ cmd_export(struct args *a, struct ca_conf *conf, time_t now)
 
 	(void)conf;
 	(void)now;
-	if (need_dir(a) || a->npos != 1 || a->pkcs12 == NULL) {
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 1 || a->pkcs12 == NULL) {
 		msg_err("usage: tierca-ica export --dir D NAME --pkcs12 OUT");
 		return 2;
 	}

@@ -37,9 +37,19 @@ char *ca_strdup(const char *s);
 /* D/certs/SERIAL.pem, created exclusively (CA_EEXIST on a repeat). */
 int ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
     struct ca_err *err);
-/* Appends a 'V' line for crt to D/index.txt. */
+/* Appends a 'V' line for crt to D/index.txt; *before (may be NULL)
+ * gets the size the file had, for ca_db_truncate() to undo it. */
 int ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
-    const char *name, struct ca_err *err);
+    const char *name, off_t *before, struct ca_err *err);
+/* check: refuse when any line of the index is corrupt (callers that
+ * checked already under the same lock pass 0). */
+int ca_db_append(const char *path, const struct ca_db_entry *e,
+    off_t *before, int check, struct ca_err *err);
+/* Every complete line of the index parses; CA_EDB names the first that
+ * does not. Allocates nothing per line. */
+int ca_db_check(const char *path, struct ca_err *err);
+int ca_db_check_fd(int fd, const char *path, struct ca_err *err);
+int ca_db_truncate(const char *path, off_t size, struct ca_err *err);
 
 /* The DNS, IP and email names a CSR asks for. strict: other name types
  * are refused rather than silently dropped. */

@@ -357,7 +357,7 @@ ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
 
 int
 ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
-    const char *name, struct ca_err *err)
+    const char *name, off_t *before, struct ca_err *err)
 {
 	struct ca_db_entry e;
 	char *idx = ca_path_join(dir, "index.txt");
@@ -372,7 +372,8 @@ ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
 		free(idx);
 		return nomem(err);
 	}
-	ret = ca_db_append_line(idx, &e, err);
+	/* The issuing paths check the index first, under the same lock. */
+	ret = ca_db_append(idx, &e, before, 0, err);
 	free(e.subject);
 	free(idx);
 	return ret;

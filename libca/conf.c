@@ -34,8 +34,11 @@ at(struct ca_err *err, const struct src *s, const config_setting_t *st,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The root group has no line: name the file alone then. */
+	if (st == NULL || config_setting_source_line(st) == 0)
+		return ca_err_set(err, CA_ECONF, "%s: %s", s->file, msg);
 	return ca_err_set(err, CA_ECONF, "%s:%u: %s", s->file,
-	    st != NULL ? config_setting_source_line(st) : 0, msg);
+	    config_setting_source_line(st), msg);
 }
 
 static int

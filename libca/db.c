@@ -68,8 +68,9 @@ ca_db_entry_clear(struct ca_db_entry *e)
 	e->name = e->subject = NULL;
 }
 
-int
-ca_db_parse_line(struct ca_db_entry *e, char *line, struct ca_err *err)
+/* Parses one line in place; copy: allocate name and subject. */
+static int
+parse_line(struct ca_db_entry *e, char *line, int copy, struct ca_err *err)
 {
 	char *f[6], *p = line, *comma;
 	size_t i, n;
@@ -119,12 +120,20 @@ ca_db_parse_line(struct ca_db_entry *e, char *line, struct ca_err *err)
 		e->serial[i] = (char)(c >= 'a' ? c - 32 : c);
 	}
 	e->serial[n] = '\0';
+	if (!copy)
+		return 0;
 	if ((e->name = strdup(f[4])) == NULL ||
 	    (e->subject = strdup(f[5])) == NULL) {
 		ca_db_entry_clear(e);
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+int
+ca_db_parse_line(struct ca_db_entry *e, char *line, struct ca_err *err)
+{
+	return parse_line(e, line, 1, err);
 }
 
 char *
@@ -261,10 +270,70 @@ repair_tail(int fd, const char *path, struct ca_err *err)
 	return 0;
 }
 
+/* Every complete line of the open index must parse: nothing is added to
+ * a database that is already corrupt. The scan allocates nothing. */
 int
-ca_db_append_line(const char *path, const struct ca_db_entry *e,
-    struct ca_err *err)
+ca_db_check_fd(int fd, const char *path, struct ca_err *err)
 {
+	struct ca_db_entry e;
+	struct ca_err lerr;
+	struct stat st;
+	char *buf, *p, *nl, *end;
+	size_t lineno = 0, got = 0;
+	ssize_t r;
+	int ret = 0;
+
+	if (fstat(fd, &st) == -1)
+		return ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		    strerror(errno));
+	if ((size_t)st.st_size > CA_MAX_INDEX)
+		return ca_err_set(err, CA_EDB, "'%s' is too large", path);
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	while (got < (size_t)st.st_size) {
+		r = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return ca_err_set(err, CA_EIO, "cannot read '%s'", path);
+		}
+		got += (size_t)r;
+	}
+	end = buf + got;
+	for (p = buf; p < end; p = nl + 1) {
+		lineno++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break; /* a torn tail: repaired before appending */
+		*nl = '\0';
+		if (*p != '\0' && parse_line(&e, p, 0, &lerr) != 0) {
+			ret = ca_err_set(err, CA_EDB, "%s:%zu: corrupt entry: %s",
+			    path, lineno, lerr.msg);
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+int
+ca_db_check(const char *path, struct ca_err *err)
+{
+	int fd, ret;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	ret = ca_db_check_fd(fd, path, err);
+	close(fd);
+	return ret;
+}
+
+int
+ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
+    int check, struct ca_err *err)
+{
+	struct stat st;
 	char *line;
 	size_t len, off = 0;
 	ssize_t w;
@@ -279,8 +348,17 @@ ca_db_append_line(const char *path, const struct ca_db_entry *e,
 		    strerror(errno));
 		goto out;
 	}
-	if ((ret = repair_tail(fd, path, err)) != 0)
+	if ((check && (ret = ca_db_check_fd(fd, path, err)) != 0) ||
+	    (ret = repair_tail(fd, path, err)) != 0)
 		goto out;
+	if (before != NULL) {
+		if (fstat(fd, &st) == -1) {
+			ret = ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		*before = st.st_size;
+	}
 	while (off < len) {
 		w = write(fd, line + off, len - off);
 		if (w < 0 && errno == EINTR)
@@ -305,6 +383,22 @@ out:
 		close(fd);
 	free(line);
 	return ret;
+}
+
+int
+ca_db_append_line(const char *path, const struct ca_db_entry *e,
+    struct ca_err *err)
+{
+	return ca_db_append(path, e, NULL, 1, err);
+}
+
+int
+ca_db_truncate(const char *path, off_t size, struct ca_err *err)
+{
+	if (truncate(path, size) == -1)
+		return ca_err_set(err, CA_EIO, "cannot restore '%s': %s", path,
+		    strerror(errno));
+	return 0;
 }
 
 int

@@ -78,26 +78,6 @@ ca_sign_csr_file(struct ca_issued *out, struct ca *ca,
 	return ret;
 }
 
-int
-ca_root_sign_file(struct ca_issued *out, struct ca *root,
-    const struct ca_sign_ica_opts *o, const char *csr_path,
-    const char *out_path, time_t now, struct ca_err *err)
-{
-	gnutls_x509_crq_t q = NULL;
-	gnutls_datum_t pem = { NULL, 0 };
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	if ((ret = ca_csr_load(&q, csr_path, err)) != 0)
-		return ret;
-	if ((ret = ca_root_sign(out, &pem, root, o, q, now, err)) == 0)
-		ret = ca_file_write_atomic(out_path, pem.data, pem.size, 0644,
-		    err);
-	gnutls_free(pem.data);
-	gnutls_x509_crq_deinit(q);
-	return ret;
-}
-
 /* ---- show -------------------------------------------------------------- */
 
 struct sbuf {

@@ -25,6 +25,19 @@ ca_issued_clear(struct ca_issued *is)
 	memset(is, 0, sizeof(*is));
 }
 
+static int
+check_index(const char *dir, struct ca_err *err)
+{
+	char *idx = ca_path_join(dir, "index.txt");
+	int ret;
+
+	if (idx == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	ret = ca_db_check(idx, err);
+	free(idx);
+	return ret;
+}
+
 /* "CN=" + value escaped as RFC 4514 wants. */
 static char *
 cn_subject(const char *cn)
@@ -150,23 +163,25 @@ rm_tree_flat(const char *dir)
 }
 
 /*
- * Publishes issued/NAME as a whole: the files are written into a fresh
- * directory next to it, which then trades places with the old one in a
- * single renameat2(RENAME_EXCHANGE). A reader sees the old pair or the
- * new pair, never a key from one and a certificate from the other.
+ * issued/NAME is published as a whole: stage_issued() writes the files
+ * into a fresh directory next to it, swap_issued() trades places with
+ * the old one in a single renameat2(RENAME_EXCHANGE). A reader sees the
+ * old pair or the new pair, never a key from one and a certificate from
+ * the other. Staging comes first, before anything is recorded, so a full
+ * disk fails the issuance with nothing changed.
  */
 static int
-publish_issued(struct ca *ca, const char *name, const gnutls_datum_t *key,
-    gnutls_x509_crt_t crt, struct ca_err *err)
+stage_issued(char **out, struct ca *ca, const char *name,
+    const gnutls_datum_t *key, gnutls_x509_crt_t crt, struct ca_err *err)
 {
 	gnutls_x509_crt_t both[2];
-	char *issued = NULL, *tmp = NULL, *final = NULL, *buf = NULL;
+	char *issued = NULL, *tmp = NULL, *buf = NULL;
 	size_t len;
 	int ret;
 
+	*out = NULL;
 	if ((issued = ca_path(ca, "issued")) == NULL ||
-	    asprintf(&tmp, "%s/.%s.new.%ld", issued, name, (long)getpid()) < 0 ||
-	    (final = ca_path_join(issued, name)) == NULL) {
+	    asprintf(&tmp, "%s/.%s.new.%ld", issued, name, (long)getpid()) < 0) {
 		tmp = NULL;
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
 		goto out;
@@ -192,21 +207,8 @@ publish_issued(struct ca *ca, const char *name, const gnutls_datum_t *key,
 	if ((ret = pem_cat(&buf, &len, both, 2, err)) != 0 ||
 	    (ret = write_in(tmp, "fullchain.pem", buf, len, 0644, err)) != 0)
 		goto fail;
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
-		/* tmp now holds the old generation. */
-		rm_tree_flat(tmp);
-	} else if (errno == ENOENT) {
-		if (rename(tmp, final) == -1) {
-			ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s",
-			    final, strerror(errno));
-			goto fail;
-		}
-	} else {
-		ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s", final,
-		    strerror(errno));
-		goto fail;
-	}
-	ret = ca_dir_fsync(issued, err);
+	*out = tmp;
+	tmp = NULL;
 	goto out;
 fail:
 	rm_tree_flat(tmp);
@@ -214,6 +216,31 @@ out:
 	free(buf);
 	free(issued);
 	free(tmp);
+	return ret;
+}
+
+static int
+swap_issued(struct ca *ca, const char *name, const char *staged,
+    struct ca_err *err)
+{
+	char *issued = NULL, *final = NULL;
+	int ret;
+
+	if ((issued = ca_path(ca, "issued")) == NULL ||
+	    (final = ca_path_join(issued, name)) == NULL) {
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (renameat2(AT_FDCWD, staged, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
+		rm_tree_flat(staged); /* now the old generation */
+	else if (errno != ENOENT || rename(staged, final) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s", final,
+		    strerror(errno));
+		goto out;
+	}
+	ret = ca_dir_fsync(issued, err);
+out:
+	free(issued);
 	free(final);
 	return ret;
 }
@@ -230,8 +257,9 @@ issue_core(struct ca_issued *out, struct ca *ca, const char *name,
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t keypem = { NULL, 0 };
 	struct ca_serial serial;
-	char *subject = NULL, *p = NULL;
+	char *subject = NULL, *p = NULL, *staged = NULL;
 	time_t inb, ina;
+	off_t before = 0;
 	int ret, tries;
 
 	memset(out, 0, sizeof(*out));
@@ -248,6 +276,9 @@ issue_core(struct ca_issued *out, struct ca *ca, const char *name,
 	if (days < 1 || days > 3650)
 		return ca_err_set(err, CA_EINVAL, "validity of %d days is out of "
 		    "range (1 to 3650)", days);
+	/* Nothing is written on top of a corrupt database. */
+	if ((ret = check_index(ca->dir, err)) != 0)
+		return ret;
 	/* Only a name published before can hold a valid certificate; the
 	 * database is read only then, so issuing a new name costs the same
 	 * however large the database grows. */
@@ -293,33 +324,67 @@ issue_core(struct ca_issued *out, struct ca *ca, const char *name,
 		    (ret = ca_cert_issue(&crt, &req, &serial, ca->crt, ca->key,
 		    now, err)) != 0)
 			goto out;
+		if (staged == NULL && (ret = stage_issued(&staged, ca, name,
+		    key != NULL ? &keypem : NULL, crt, err)) != 0)
+			goto out;
 		ret = ca_store_cert(ca->dir, crt, serial.hex, err);
 		if (ret != CA_EEXIST || tries >= 3)
 			break;
+		/* Staged files hold the first certificate: stage again. */
 		gnutls_x509_crt_deinit(crt);
 		crt = NULL;
+		rm_tree_flat(staged);
+		free(staged);
+		staged = NULL;
 	}
 	if (ret != 0)
 		goto out;
-	/* Record before publishing: the database is the truth; a crash
-	 * between the two leaves a recorded certificate that can be revoked,
-	 * never one in use that the CA does not know. */
-	if ((ret = ca_record(ca->dir, crt, serial.hex, name, err)) != 0)
-		goto out;
-	if ((ret = publish_issued(ca, name, key != NULL ? &keypem : NULL, crt,
-	    err)) != 0)
-		goto out;
+	if (asprintf(&p, "%s/certs/%s.pem", ca->dir, serial.hex) < 0) {
+		p = NULL;
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		goto undo_cert;
+	}
+	/* The database line is the commit point. Before it, a failure
+	 * removes what was written; after it, only the swap (a rename, which
+	 * needs no space) remains, and if even that fails the line is cut
+	 * off again. A crash in between leaves a recorded certificate whose
+	 * files are in certs/, never one in use that the CA does not know. */
+	if ((ret = ca_record(ca->dir, crt, serial.hex, name, &before, err)) != 0)
+		goto undo_cert;
+	if ((ret = swap_issued(ca, name, staged, err)) != 0) {
+		char *idx = ca_path(ca, "index.txt");
+		if (idx != NULL)
+			ca_db_truncate(idx, before, NULL);
+		free(idx);
+		goto undo_cert;
+	}
+	free(staged);
+	staged = NULL;
 
 	snprintf(out->serial, sizeof(out->serial), "%s", serial.hex);
 	out->name = strdup(name);
 	ca_cert_subject(&out->subject, crt);
 	out->not_before = req.not_before;
 	out->not_after = req.not_after;
-	if (asprintf(&p, "%s/certs/%s.pem", ca->dir, serial.hex) < 0)
-		p = NULL;
 	out->cert_path = p;
+	p = NULL;
 	ret = 0;
+	goto out;
+undo_cert:
+	if (p != NULL)
+		unlink(p);
+	else {
+		char *q = NULL;
+		if (asprintf(&q, "%s/certs/%s.pem", ca->dir, serial.hex) >= 0)
+			unlink(q);
+		free(q);
+	}
 out:
+	if (staged != NULL) {
+		rm_tree_flat(staged);
+		free(staged);
+	}
+	free(p);
 	ca_datum_wipe(&keypem);
 	ca_strv_free(&req.dns);
 	ca_strv_free(&req.ip);
@@ -471,10 +536,13 @@ out:
 	return ret;
 }
 
-int
-ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
-    const struct ca_sign_ica_opts *o, gnutls_x509_crq_t q, time_t now,
-    struct ca_err *err)
+/* The root signs; out_path (may be NULL) is written before the
+ * certificate is recorded, so a full USB stick fails the act with the
+ * root's database unchanged. */
+static int
+root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
+    const struct ca_sign_ica_opts *o, gnutls_x509_crq_t q,
+    const char *out_path, time_t now, struct ca_err *err)
 {
 	struct ca_cert_req req = CA_CERT_REQ_INIT;
 	gnutls_x509_crt_t crt = NULL;
@@ -482,7 +550,7 @@ ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
 	struct ca_serial serial;
 	char name[32];
 	time_t ina;
-	int ret, tries;
+	int ret, tries, wrote;
 
 	memset(out, 0, sizeof(*out));
 	out_pem->data = NULL;
@@ -496,7 +564,8 @@ ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
 	if (o->days < 1 || o->days > 7300)
 		return ca_err_set(err, CA_EINVAL, "validity of %d days is out of "
 		    "range (1 to 7300)", o->days);
-	if ((ret = ca_csr_check(q, "intermediate request", err)) != 0)
+	if ((ret = ca_csr_check(q, "intermediate request", err)) != 0 ||
+	    (ret = check_index(root->dir, err)) != 0)
 		return ret;
 	if ((ret = gnutls_x509_crq_get_dn3(q, &dn, 0)) < 0 || dn.size == 0) {
 		ret = ca_err_set(err, CA_EINVAL, "the CSR has no subject");
@@ -538,10 +607,25 @@ ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
 	if (ret != 0)
 		goto out;
 	snprintf(name, sizeof(name), "%s-ica", ca_kind_name(o->kind));
-	if ((ret = ca_record(root->dir, crt, serial.hex, name, err)) != 0)
+	wrote = 0;
+	if ((ret = ca_cert_export_pem(out_pem, crt, err)) == 0 &&
+	    out_path != NULL && (ret = ca_file_write_atomic(out_path,
+	    out_pem->data, out_pem->size, 0644, err)) == 0)
+		wrote = 1;
+	if (ret != 0 || (ret = ca_record(root->dir, crt, serial.hex, name, NULL,
+	    err)) != 0) {
+		char *c = NULL;
+		if (asprintf(&c, "%s/certs/%s.pem", root->dir, serial.hex) >= 0)
+			unlink(c);
+		free(c);
+		/* Only what this act wrote is taken back. */
+		if (wrote)
+			unlink(out_path);
+		gnutls_free(out_pem->data);
+		out_pem->data = NULL;
+		out_pem->size = 0;
 		goto out;
-	if ((ret = ca_cert_export_pem(out_pem, crt, err)) != 0)
-		goto out;
+	}
 	snprintf(out->serial, sizeof(out->serial), "%s", serial.hex);
 	out->name = strdup(name);
 	ca_cert_subject(&out->subject, crt);
@@ -556,5 +640,31 @@ out:
 		gnutls_pubkey_deinit(req.pubkey);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+int
+ca_root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
+    const struct ca_sign_ica_opts *o, gnutls_x509_crq_t q, time_t now,
+    struct ca_err *err)
+{
+	return root_sign(out, out_pem, root, o, q, NULL, now, err);
+}
+
+int
+ca_root_sign_file(struct ca_issued *out, struct ca *root,
+    const struct ca_sign_ica_opts *o, const char *csr_path,
+    const char *out_path, time_t now, struct ca_err *err)
+{
+	gnutls_x509_crq_t q = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = ca_csr_load(&q, csr_path, err)) != 0)
+		return ret;
+	ret = root_sign(out, &pem, root, o, q, out_path, now, err);
+	gnutls_free(pem.data);
+	gnutls_x509_crq_deinit(q);
 	return ret;
 }
