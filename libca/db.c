@@ -316,15 +316,89 @@ ca_db_check_fd(int fd, const char *path, struct ca_err *err)
 	return ret;
 }
 
+/*
+ * The validation cache: after tierca has written or fully checked the
+ * index, D/.index.txt.ok holds the file's identity (device, inode, size,
+ * mtime in ns). While the index still has that identity, nobody else
+ * has touched it and the O(n) scan is skipped, so an issuance costs the
+ * same at 100 or 100,000 entries. Any outside edit changes the identity
+ * and brings the full check back. It is a cache: written without fsync,
+ * and a missing or stale one only costs a scan.
+ */
+static char *
+ok_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *p = NULL;
+
+	if (slash == NULL) {
+		if (asprintf(&p, ".%s.ok", path) < 0)
+			return NULL;
+	} else if (asprintf(&p, "%.*s/.%s.ok", (int)(slash - path), path,
+	    slash + 1) < 0)
+		return NULL;
+	return p;
+}
+
+static int
+identity(char *buf, size_t len, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	snprintf(buf, len, "%llu %llu %lld %lld.%09ld\n",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+	    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec);
+	return 0;
+}
+
+static int
+ok_matches(const char *path, int fd)
+{
+	char want[128], *have = NULL, *p = ok_path(path);
+	int match = 0;
+
+	if (p != NULL && identity(want, sizeof(want), fd) == 0 &&
+	    ca_file_read(&have, NULL, p, 256, NULL) == 0)
+		match = strcmp(have, want) == 0;
+	free(have);
+	free(p);
+	return match;
+}
+
+static void
+ok_store(const char *path, int fd)
+{
+	char id[128], *p = ok_path(path), *tmp = NULL;
+	int tfd;
+
+	if (p == NULL || identity(id, sizeof(id), fd) != 0 ||
+	    asprintf(&tmp, "%s.XXXXXX", p) < 0) {
+		free(p);
+		return;
+	}
+	if ((tfd = mkostemp(tmp, O_CLOEXEC)) != -1) {
+		if (write(tfd, id, strlen(id)) != (ssize_t)strlen(id) ||
+		    close(tfd) != 0 || rename(tmp, p) != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(p);
+}
+
 int
 ca_db_check(const char *path, struct ca_err *err)
 {
-	int fd, ret;
+	int fd, ret = 0;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
-	ret = ca_db_check_fd(fd, path, err);
+	if (!ok_matches(path, fd) &&
+	    (ret = ca_db_check_fd(fd, path, err)) == 0)
+		ok_store(path, fd);
 	close(fd);
 	return ret;
 }
@@ -337,7 +411,7 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 	char *line;
 	size_t len, off = 0;
 	ssize_t w;
-	int fd, ret = 0;
+	int fd, ret = 0, ok_matches_before;
 
 	if ((line = ca_db_format_line(e)) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
@@ -348,7 +422,9 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 		    strerror(errno));
 		goto out;
 	}
-	if ((check && (ret = ca_db_check_fd(fd, path, err)) != 0) ||
+	ok_matches_before = ok_matches(path, fd);
+	if ((check && !ok_matches_before &&
+	    (ret = ca_db_check_fd(fd, path, err)) != 0) ||
 	    (ret = repair_tail(fd, path, err)) != 0)
 		goto out;
 	if (before != NULL) {
@@ -378,6 +454,10 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 		    strerror(errno));
 		goto out;
 	}
+	/* The file was valid before and the line is ours. A caller that did
+	 * not check leaves the cache as it was. */
+	if (check || ok_matches_before)
+		ok_store(path, fd);
 out:
 	if (fd != -1)
 		close(fd);
@@ -433,6 +513,14 @@ ca_db_save(const struct ca_db *db, struct ca_err *err)
 	}
 	ret = ca_file_write_atomic(db->path, buf, len, 0644, err);
 	free(buf);
+	if (ret == 0) {
+		/* Written from parsed entries: valid by construction. */
+		int fd = open(db->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != -1) {
+			ok_store(db->path, fd);
+			close(fd);
+		}
+	}
 	return ret;
 }
 
