@@ -41,8 +41,8 @@ int ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
  * gets the size the file had, for ca_db_truncate() to undo it. */
 int ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
     const char *name, off_t *before, struct ca_err *err);
-/* check: refuse when any line of the index is corrupt (callers that
- * checked already under the same lock pass 0). */
+/* check: refuse when any line of the index is corrupt; callers that
+ * checked already (ca_db_check) under the same lock pass 0. */
 int ca_db_append(const char *path, const struct ca_db_entry *e,
     off_t *before, int check, struct ca_err *err);
 /* Every complete line of the index parses; CA_EDB names the first that

@@ -396,9 +396,10 @@ ca_db_check(const char *path, struct ca_err *err)
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
-	if (!ok_matches(path, fd) &&
-	    (ret = ca_db_check_fd(fd, path, err)) == 0)
-		ok_store(path, fd);
+	/* No ok_store() here: a command that fails later must leave nothing
+	 * behind, not even the cache. The append that follows stores it. */
+	if (!ok_matches(path, fd))
+		ret = ca_db_check_fd(fd, path, err);
 	close(fd);
 	return ret;
 }
@@ -411,7 +412,7 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 	char *line;
 	size_t len, off = 0;
 	ssize_t w;
-	int fd, ret = 0, ok_matches_before;
+	int fd, ret = 0;
 
 	if ((line = ca_db_format_line(e)) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
@@ -422,8 +423,7 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 		    strerror(errno));
 		goto out;
 	}
-	ok_matches_before = ok_matches(path, fd);
-	if ((check && !ok_matches_before &&
+	if ((check && !ok_matches(path, fd) &&
 	    (ret = ca_db_check_fd(fd, path, err)) != 0) ||
 	    (ret = repair_tail(fd, path, err)) != 0)
 		goto out;
@@ -454,10 +454,9 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 		    strerror(errno));
 		goto out;
 	}
-	/* The file was valid before and the line is ours. A caller that did
-	 * not check leaves the cache as it was. */
-	if (check || ok_matches_before)
-		ok_store(path, fd);
+	/* The file was valid before (checked here, or by the caller under
+	 * the same lock) and the line is ours. */
+	ok_store(path, fd);
 out:
 	if (fd != -1)
 		close(fd);
