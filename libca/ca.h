@@ -221,11 +221,13 @@ int ca_csr_load(gnutls_x509_crq_t *out, const char *path,
 int ca_csr_check(gnutls_x509_crq_t crq, const char *what,
     struct ca_err *err);
 
-/* Random positive 128-bit serial, minimal DER integer content bytes. */
+/* A positive serial as minimal DER INTEGER content bytes (tierca draws
+ * 128 random bits; imported databases may hold up to 20 octets, plus
+ * the sign byte some writers add). */
 struct ca_serial {
-	unsigned char b[17];
+	unsigned char b[21];
 	size_t len;
-	char hex[36];
+	char hex[44];
 };
 int ca_serial_random(struct ca_serial *out, struct ca_err *err);
 int ca_serial_from_hex(struct ca_serial *out, const char *hex);
@@ -271,7 +273,7 @@ struct ca_db_entry {
 	time_t not_after;
 	time_t revoked_at;    /* R only */
 	enum ca_reason reason;
-	char serial[36];      /* uppercase hex */
+	char serial[44];      /* uppercase hex */
 	char *name;           /* tierca's handle (OpenSSL's filename field) */
 	char *subject;        /* oneline subject */
 	size_t line;          /* 1-based line number in index.txt */
@@ -369,7 +371,7 @@ int ca_ica_install(struct ca *ca, const char *cert_path,
 
 /* What was issued; strings are owned by the struct. */
 struct ca_issued {
-	char serial[36];
+	char serial[44];
 	char *name;
 	char *subject;
 	time_t not_before, not_after;
@@ -421,7 +423,7 @@ int ca_revoke(struct ca_strv *out, struct ca *ca, const char *serial_or_name,
     enum ca_reason reason, time_t now, struct ca_err *err);
 
 struct ca_crl_info {
-	char number[36];
+	char number[44];
 	time_t this_update, next_update;
 	size_t nrevoked;
 };
@@ -489,7 +491,7 @@ struct ca_self_info {
 	char *subject;
 	time_t not_before, not_after;
 	char sha256[65];
-	char serial[36];
+	char serial[44];
 };
 int ca_self_info(struct ca_self_info *out, struct ca *ca);
 void ca_self_info_clear(struct ca_self_info *si);

@@ -94,9 +94,11 @@ ca_serial_random(struct ca_serial *out, struct ca_err *err)
 int
 ca_serial_from_hex(struct ca_serial *out, const char *hex)
 {
-	unsigned char mag[20];
+	unsigned char mag[21];
 	size_t n = strlen(hex), nb, i, j = 0;
 
+	/* At most 20 octets of magnitude (RFC 5280 allows 20 in all; a
+	 * sign byte on top is tolerated from other writers). */
 	if (n == 0 || n > 40)
 		return CA_EINVAL;
 	nb = (n + 1) / 2;

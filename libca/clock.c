@@ -29,28 +29,40 @@ days_from_civil(long long y, unsigned m, unsigned d)
 	return era * 146097 + (long long)doe - 719468;
 }
 
+/* Two digits at s, or -1. */
+static int
+d2(const char *s)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 int
 ca_time_parse_rfc3339(time_t *out, const char *s)
 {
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
 		31, 30, 31 };
-	unsigned y, mo, d, h, mi, se;
-	char z = 0, extra;
-	int n;
+	int c, y, mo, d, h, mi, se;
 
-	/* Only the UTC form: an operator who writes an offset means
-	 * something we would silently get wrong. */
-	n = sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%c%c", &y, &mo, &d, &h, &mi, &se,
-	    &z, &extra);
-	if (n != 7 || (z != 'Z' && z != 'z') || strlen(s) != 20)
+	/* Exactly YYYY-MM-DDTHH:MM:SSZ: an operator who writes an offset or
+	 * fractions means something we would silently get wrong. */
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
+	    (s[19] != 'Z' && s[19] != 'z'))
 		return CA_EINVAL;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	if ((c = d2(s)) < 0 || (y = d2(s + 2)) < 0 || (mo = d2(s + 5)) < 0 ||
+	    (d = d2(s + 8)) < 0 || (h = d2(s + 11)) < 0 ||
+	    (mi = d2(s + 14)) < 0 || (se = d2(s + 17)) < 0)
+		return CA_EINVAL;
+	y += c * 100;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > (int)mdays[mo - 1] ||
 	    h > 23 || mi > 59 || se > 60)
 		return CA_EINVAL;
 	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return CA_EINVAL;
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400LL + h * 3600 +
-	    mi * 60 + se);
+	*out = (time_t)(days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL +
+	    h * 3600 + mi * 60 + se);
 	return 0;
 }
 

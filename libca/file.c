@@ -175,7 +175,10 @@ ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
 	int fd;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO planted where a file should be must not hang
+	 * the tool; it is refused below as not a regular file. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) ==
+	    -1) {
 		if (errno == ELOOP)
 			return ca_err_set(err, CA_EPERM,
 			    "refusing symlink '%s'", path);

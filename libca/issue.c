@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -71,34 +72,74 @@ copy_strv(struct ca_strv *dst, const struct ca_strv *src)
 	return 0;
 }
 
-/* Does NAME already hold a valid certificate in this CA? */
+/* Does NAME already hold a valid certificate in this CA? The index is
+ * mapped and searched for the name as a whole field; only the lines that
+ * hold it are parsed. No copy, no per-line work: cheap at any size. */
 static int
 name_in_use(struct ca *ca, const char *name, time_t now, struct ca_err *err)
 {
-	struct ca_db *db = NULL;
-	char *idx = ca_path(ca, "index.txt");
-	size_t i;
-	int ret;
+	char *idx = ca_path(ca, "index.txt"), *line = NULL;
+	const char *buf = MAP_FAILED, *p, *start, *nl;
+	size_t len = 0, plen = strlen(name);
+	struct stat st;
+	int fd = -1, ret = 0;
 
 	if (idx == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
-	ret = ca_db_load(&db, idx, err);
-	free(idx);
-	if (ret != 0)
-		return ret;
-	for (i = db->n; i-- > 0;) {
-		struct ca_db_entry *e = &db->v[i];
-		char t[32];
-		if (e->status != 'V' || e->not_after <= now ||
-		    strcmp(e->name, name) != 0)
-			continue;
-		ca_time_format(t, sizeof(t), e->not_after);
-		ret = ca_err_set(err, CA_EEXIST, "'%s' already has a valid "
-		    "certificate (serial %s, until %s): revoke it first, or "
-		    "renew it", name, e->serial, t);
-		break;
+	if ((fd = open(idx, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot read '%s': %s", idx,
+		    strerror(errno));
+		goto out;
 	}
-	ca_db_free(db);
+	len = (size_t)st.st_size;
+	if (len == 0)
+		goto out;
+	if ((buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED) {
+		ret = ca_err_set(err, CA_EIO, "cannot map '%s': %s", idx,
+		    strerror(errno));
+		goto out;
+	}
+	for (p = buf; (p = memmem(p, len - (size_t)(p - buf), name, plen)) !=
+	    NULL; p += plen) {
+		struct ca_db_entry e;
+		char t[32];
+
+		/* The name as a whole field (memmem with the tabs around it
+		 * would crawl: tabs are everywhere). */
+		if (p == buf || p[-1] != '\t' || p + plen >= buf + len ||
+		    p[plen] != '\t')
+			continue;
+		for (start = p; start > buf && start[-1] != '\n'; start--)
+			;
+		if ((nl = memchr(p, '\n', len - (size_t)(p - buf))) == NULL)
+			break; /* a torn tail never counted */
+		free(line);
+		if ((line = strndup(start, (size_t)(nl - start))) == NULL) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (ca_db_parse_line(&e, line, NULL) != 0)
+			continue; /* the name matched another field */
+		if (e.status == 'V' && e.not_after > now &&
+		    strcmp(e.name, name) == 0) {
+			ca_time_format(t, sizeof(t), e.not_after);
+			ret = ca_err_set(err, CA_EEXIST, "'%s' already has a valid "
+			    "certificate (serial %s, until %s): revoke it first, "
+			    "or renew it", name, e.serial, t);
+			ca_db_entry_clear(&e);
+			break;
+		}
+		ca_db_entry_clear(&e);
+	}
+out:
+	free(line);
+	if (buf != MAP_FAILED)
+		munmap((void *)(uintptr_t)buf, len);
+	if (fd != -1)
+		close(fd);
+	free(idx);
 	return ret;
 }
 
@@ -279,18 +320,8 @@ issue_core(struct ca_issued *out, struct ca *ca, const char *name,
 	/* Nothing is written on top of a corrupt database. */
 	if ((ret = check_index(ca->dir, err)) != 0)
 		return ret;
-	/* Only a name published before can hold a valid certificate; the
-	 * database is read only then, so issuing a new name costs the same
-	 * however large the database grows. */
-	if (!replace) {
-		char *prev = NULL;
-		if (asprintf(&prev, "%s/issued/%s", ca->dir, name) < 0)
-			return ca_err_set(err, CA_ENOMEM, "out of memory");
-		ret = ca_file_exists(prev) ? name_in_use(ca, name, now, err) : 0;
-		free(prev);
-		if (ret != 0)
-			return ret;
-	}
+	if (!replace && (ret = name_in_use(ca, name, now, err)) != 0)
+		return ret;
 	if (cn == NULL || *cn == '\0')
 		cn = dns->n > 0 ? dns->v[0] : ip->n > 0 ? ip->v[0] : name;
 	if ((subject = dn != NULL ? strdup(dn) : cn_subject(cn)) == NULL)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ca-int.h"
 
@@ -151,7 +152,9 @@ ca_key_load(gnutls_x509_privkey_t *out, const char *path,
 
 	*out = NULL;
 	if ((ret = ca_file_check_private(path, err)) != 0) {
-		if (ret == CA_EPERM)
+		struct stat st;
+		if (ret == CA_EPERM && lstat(path, &st) == 0 &&
+		    !S_ISLNK(st.st_mode))
 			return ca_err_set(err, CA_EPERM, "key file '%s' is "
 			    "readable by group or others: chmod 600 it", path);
 		return ret;
