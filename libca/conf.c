@@ -203,12 +203,12 @@ read_file(config_t *cfg, struct src *s, const char *path, struct ca_err *err)
 {
 	char *copy, *slash;
 
-	config_init(cfg);
 	s->file = path;
 	s->base = NULL;
 	if (access(path, R_OK) == -1)
 		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_ECONF,
 		    "cannot read '%s': %s", path, strerror(errno));
+	config_init(cfg);
 	if (!config_read_file(cfg, path)) {
 		int ret = ca_err_set(err, CA_ECONF, "%s:%d: %s",
 		    config_error_file(cfg) ? config_error_file(cfg) : path,

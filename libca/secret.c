@@ -90,7 +90,9 @@ ca_secret_from_file(struct ca_secret *out, const char *path,
 
 	memset(out, 0, sizeof(*out));
 	if ((ret = ca_file_check_private(path, err)) != 0) {
-		if (ret == CA_EPERM)
+		struct stat st;
+		if (ret == CA_EPERM && lstat(path, &st) == 0 &&
+		    !S_ISLNK(st.st_mode))
 			return ca_err_set(err, CA_EPERM, "passphrase file '%s' "
 			    "must be mode 0600 or 0400 (it is readable by "
 			    "others)", path);
