@@ -88,7 +88,7 @@ $(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/libca.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/unit/%.o: tests/unit/%.c libca/ca.h libca/ca-int.h
+$(B)/tests/unit/%.o: tests/unit/%.c tests/unit/unit.h libca/ca.h libca/ca-int.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -28,6 +28,9 @@ const char *ca_profile_eku(enum ca_profile p);
 const char *ca_profile_name(enum ca_profile p);
 gnutls_digest_algorithm_t ca_sign_hash(gnutls_pubkey_t signer);
 
+/* PEM (a "-----BEGIN" line anywhere) or else DER. */
+gnutls_x509_crt_fmt_t ca_fmt_of(const gnutls_datum_t *d);
+
 /* Lower-case hex of n bytes. */
 void ca_hex(char *out, const unsigned char *in, size_t n, int upper);
 

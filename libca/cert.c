@@ -9,10 +9,11 @@
 
 #include "ca-int.h"
 
-static int
-is_pem(const gnutls_datum_t *d)
+gnutls_x509_crt_fmt_t
+ca_fmt_of(const gnutls_datum_t *d)
 {
-	return memmem(d->data, d->size, "-----BEGIN", 10) != NULL;
+	return memmem(d->data, d->size, "-----BEGIN", 10) != NULL ?
+	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
 }
 
 int
@@ -29,8 +30,7 @@ ca_cert_load(gnutls_x509_crt_t *out, const char *path, struct ca_err *err)
 		free(d.data);
 		return ca_gnutls_err(err, ret, "cannot load '%s'", path);
 	}
-	ret = gnutls_x509_crt_import(c, &d, is_pem(&d) ? GNUTLS_X509_FMT_PEM :
-	    GNUTLS_X509_FMT_DER);
+	ret = gnutls_x509_crt_import(c, &d, ca_fmt_of(&d));
 	free(d.data);
 	if (ret < 0) {
 		gnutls_x509_crt_deinit(c);

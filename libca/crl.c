@@ -348,8 +348,7 @@ ca_crl_load(gnutls_x509_crl_t *out, const char *path, struct ca_err *err)
 		free(d.data);
 		return ca_gnutls_err(err, ret, "cannot read CRL '%s'", path);
 	}
-	ret = gnutls_x509_crl_import(c, &d, memmem(d.data, d.size,
-	    "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
+	ret = gnutls_x509_crl_import(c, &d, ca_fmt_of(&d));
 	free(d.data);
 	if (ret < 0) {
 		gnutls_x509_crl_deinit(c);

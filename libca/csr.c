@@ -104,8 +104,7 @@ ca_csr_load(gnutls_x509_crq_t *out, const char *path, struct ca_err *err)
 		free(d.data);
 		return ca_gnutls_err(err, ret, "cannot read CSR '%s'", path);
 	}
-	ret = gnutls_x509_crq_import(q, &d, memmem(d.data, d.size,
-	    "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
+	ret = gnutls_x509_crq_import(q, &d, ca_fmt_of(&d));
 	free(d.data);
 	if (ret < 0) {
 		gnutls_x509_crq_deinit(q);
