@@ -230,6 +230,7 @@ parse_args(struct args *a, const struct tool *t, int argc, char **argv)
 		case O_JSON: a->json = 1; break;
 		case O_PKCS12: a->pkcs12 = optarg; break;
 		case O_REPLACE: a->replace = 1; break;
+		case O_ACCEPT_LAST: a->accept_last = 1; break;
 		default:
 			t->usage(stderr);
 			return 2;

@@ -48,7 +48,7 @@ struct args {
 	const char *key, *root, *cn, *template, *pkcs12;
 	struct pass_opts pass;
 	struct ca_strv permit, dns, ip, email;
-	int days, yes, verify, json, if_due, no_crl, replace;
+	int days, yes, verify, json, if_due, no_crl, replace, accept_last;
 	char **pos;
 	int npos;
 };
@@ -57,7 +57,7 @@ enum {
 	O_DIR = 256, O_SUBJECT, O_KEY, O_DAYS, O_PFILE, O_PFD, O_KIND, O_OUT,
 	O_PERMIT, O_CRLURL, O_YES, O_REASON, O_VERIFY, O_ROOT, O_CN, O_DNS,
 	O_IP, O_EMAIL, O_TEMPLATE, O_NOCRL, O_IFDUE, O_JSON, O_PKCS12,
-	O_REPLACE, O_VERSION
+	O_REPLACE, O_ACCEPT_LAST, O_VERSION
 };
 
 /* The options every tool has. */

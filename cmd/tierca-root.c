@@ -33,7 +33,7 @@ usage(FILE *f)
 	    "         [--permit-dns SUFFIX]... [--crl-url URL] [--yes]\n"
 	    "  revoke --dir D SERIAL [--reason R]\n"
 	    "  crl    --dir D [--days N]\n"
-	    "  log    --dir D [--verify]\n"
+	    "  log    --dir D [--verify | --accept-last]\n"
 	    "\n"
 	    "passphrase: --passphrase-file F (mode 0600/0400), --passphrase-fd N,\n"
 	    "or a prompt on the terminal. Never on the command line.\n"
@@ -56,6 +56,7 @@ static const struct option longopts[] = {
 	{ "yes", no_argument, NULL, O_YES },
 	{ "reason", required_argument, NULL, O_REASON },
 	{ "verify", no_argument, NULL, O_VERIFY },
+	{ "accept-last", no_argument, NULL, O_ACCEPT_LAST },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -424,14 +425,26 @@ cmd_log(struct args *a, struct ca_conf *conf, time_t now)
 	struct ca_err err = { 0 };
 	const char *dir;
 	char *p, *buf = NULL;
-	int ret;
+	int ret, lock = -1;
 
-	(void)now;
 	if ((ret = need_dir(a, conf, &dir)) != 0)
 		return ret;
 	if (a->npos != 0) {
-		msg_err("usage: tierca-root log --dir D [--verify]");
+		msg_err("usage: tierca-root log --dir D [--verify | "
+		    "--accept-last]");
 		return 2;
+	}
+	if (a->accept_last) {
+		if (ca_lock_acquire(&lock, dir, 1, &err) != 0)
+			return fail(&err);
+		ret = ca_log_accept_last(&st, dir, now, &err);
+		ca_lock_release(lock);
+		if (ret != 0)
+			return fail(&err);
+		printf("ceremony log recovered: %zu entries, head %s\n"
+		    "(write the head down on the ceremony record)\n", st.entries,
+		    st.head);
+		return 0;
 	}
 	if (a->verify) {
 		if (ca_log_verify(&st, dir, &err) != 0)

@@ -508,10 +508,18 @@ int ca_log_append(const char *dir, time_t now, const char *act,
 struct ca_log_status {
 	size_t entries;
 	char head[65];
+	char before_last[65];  /* the hash of entry entries-1 */
+	int head_lags;         /* ceremony.head is one entry behind */
 };
 /* Recomputes the chain; CA_EVERIFY names the first bad line. */
 int ca_log_verify(struct ca_log_status *out, const char *dir,
     struct ca_err *err);
+/* After a crash between an act's log entry and its head update, the
+ * head is one entry behind an intact chain. Once the operator has
+ * checked that last entry, this moves the head on and records the
+ * recovery as an entry of its own. Refused in any other state. */
+int ca_log_accept_last(struct ca_log_status *out, const char *dir,
+    time_t now, struct ca_err *err);
 /* SHA-256 of a file, lowercase hex. */
 int ca_sha256_file(char *buf, size_t len, const char *path,
     struct ca_err *err);

@@ -109,6 +109,7 @@ walk(struct ca_log_status *st, const char *path, struct ca_err *err)
 			    "(hash mismatch)", path, lineno);
 			goto out;
 		}
+		memcpy(st->before_last, prev, 65);
 		memcpy(prev, f[5], 65);
 		st->entries = lineno;
 	}
@@ -120,11 +121,25 @@ out:
 }
 
 static int
-check_head(const struct ca_log_status *st, const char *dir,
+write_head(const char *dir, size_t entries, const char *hash,
     struct ca_err *err)
 {
+	char *p = ca_path_join(dir, "ceremony.head"), head[128];
+	int ret;
+
+	if (p == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	snprintf(head, sizeof(head), "%zu %s\n", entries, hash);
+	ret = ca_file_write_atomic(p, head, strlen(head), 0644, err);
+	free(p);
+	return ret;
+}
+
+static int
+check_head(struct ca_log_status *st, const char *dir, struct ca_err *err)
+{
 	char *p = ca_path_join(dir, "ceremony.head"), *buf = NULL;
-	char want[128];
+	char want[128], lag[128];
 	int ret;
 
 	if (p == NULL)
@@ -134,6 +149,14 @@ check_head(const struct ca_log_status *st, const char *dir,
 		ret = 0;
 		goto out;
 	}
+	if (ret == CA_ENOENT && st->entries == 1) {
+		/* init crashed between its entry and the head */
+		st->head_lags = 1;
+		ret = ca_err_set(err, CA_EVERIFY, "'%s' is missing: the first act "
+		    "was cut off before its head was written; check entry 1, then "
+		    "run 'tierca-root log --dir %s --accept-last'", p, dir);
+		goto out;
+	}
 	if (ret == CA_ENOENT) {
 		ret = ca_err_set(err, CA_EVERIFY, "'%s' is missing", p);
 		goto out;
@@ -141,12 +164,48 @@ check_head(const struct ca_log_status *st, const char *dir,
 	if (ret != 0)
 		goto out;
 	snprintf(want, sizeof(want), "%zu %s\n", st->entries, st->head);
-	if (strcmp(buf, want) != 0)
+	snprintf(lag, sizeof(lag), "%zu %s\n", st->entries - 1,
+	    st->before_last);
+	if (strcmp(buf, want) == 0)
+		ret = 0;
+	else if (st->entries > 1 && strcmp(buf, lag) == 0) {
+		st->head_lags = 1;
+		ret = ca_err_set(err, CA_EVERIFY, "'%s' is one entry behind the "
+		    "log: act %zu was cut off before its head was written; check "
+		    "that entry against the ceremony record, then run "
+		    "'tierca-root log --dir %s --accept-last'", p, st->entries,
+		    dir);
+	} else
 		ret = ca_err_set(err, CA_EVERIFY, "'%s' does not match the log: "
 		    "entries were cut off the end, or the head was edited", p);
 out:
 	free(buf);
 	free(p);
+	return ret;
+}
+
+int
+ca_log_accept_last(struct ca_log_status *out, const char *dir, time_t now,
+    struct ca_err *err)
+{
+	struct ca_strv d = { NULL, 0 };
+	char line[160];
+	int ret;
+
+	ret = ca_log_verify(out, dir, err);
+	if (ret == 0)
+		return ca_err_set(err, CA_EINVAL, "the ceremony log of '%s' "
+		    "verifies; there is nothing to accept", dir);
+	if (!out->head_lags)
+		return ret;
+	if ((ret = write_head(dir, out->entries, out->head, err)) != 0)
+		return ret;
+	snprintf(line, sizeof(line), "accepted_entry=%zu", out->entries);
+	ca_strv_add(&d, line);
+	ret = ca_log_append(dir, now, "accept-last", &d, err);
+	ca_strv_free(&d);
+	if (ret == 0)
+		ret = ca_log_verify(out, dir, err);
 	return ret;
 }
 
@@ -171,7 +230,7 @@ ca_log_append(const char *dir, time_t now, const char *act,
 {
 	struct ca_log_status st;
 	char *path = NULL, *hp = NULL, *body = NULL, *line = NULL;
-	char t[32], hash[65], head[128];
+	char t[32], hash[65];
 	size_t len = 0, i, j;
 	ssize_t w;
 	int fd = -1, ret;
@@ -232,8 +291,7 @@ ca_log_append(const char *dir, time_t now, const char *act,
 		    strerror(errno));
 		goto out;
 	}
-	snprintf(head, sizeof(head), "%zu %s\n", st.entries + 1, hash);
-	ret = ca_file_write_atomic(hp, head, strlen(head), 0644, err);
+	ret = write_head(dir, st.entries + 1, hash, err);
 out:
 	if (fd != -1)
 		close(fd);

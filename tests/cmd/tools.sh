@@ -83,6 +83,24 @@ bad "does not verify" root crl --dir "$T/r0" --passphrase-file "$PASSFILE"
 cp log.bak "$T/r0/ceremony.log"
 ok root log --dir "$T/r0" --verify
 
+step "a crash between an act's log entry and its head: explicit recovery"
+bad "nothing to accept" root log --dir "$T/r0" --accept-last
+cp "$T/r0/ceremony.head" head.before
+ok root crl --dir "$T/r0" --passphrase-file "$PASSFILE"
+cp head.before "$T/r0/ceremony.head"          # the head update never happened
+bad "one entry behind the log: act 4" root log --dir "$T/r0" --verify
+bad "one entry behind" root crl --dir "$T/r0" --passphrase-file "$PASSFILE"
+ok root log --dir "$T/r0" --accept-last
+ok root log --dir "$T/r0" --verify
+[ "$(wc -l <"$T/r0/ceremony.log")" = 5 ] || fail "the recovery is not on the record"
+grep -q "	accept-last	accepted_entry=4" "$T/r0/ceremony.log" || fail "no accept-last entry"
+# An edited log is not "one behind": accept-last refuses it.
+cp "$T/r0/ceremony.log" log.bak2
+sed -i '3s/sign/SIGN/' "$T/r0/ceremony.log"
+bad "ceremony.log:3" root log --dir "$T/r0" --accept-last
+cp log.bak2 "$T/r0/ceremony.log"
+ok root crl --dir "$T/r0" --passphrase-file "$PASSFILE"
+
 step "the root tool never touches the network"
 if command -v strace >/dev/null; then
 	# (LeakSanitizer needs ptrace, which strace holds: no leak check here.)
