@@ -325,34 +325,24 @@ pubkey_of(gnutls_pubkey_t *out, gnutls_x509_privkey_t k, struct ca_err *err)
 
 /* Writes D/certs/SERIAL.pem; the exclusive create guarantees a serial is
  * never used twice in this CA. */
-static int
-store_cert(struct undo *u, const char *dir, gnutls_x509_crt_t crt,
-    const char *serial, struct ca_err *err)
+int
+ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
+    struct ca_err *err)
 {
 	gnutls_datum_t pem = { NULL, 0 };
-	char rel[64];
+	char rel[64], *p;
 	int ret;
 
 	if ((ret = ca_cert_export_pem(&pem, crt, err)) != 0)
 		return ret;
 	snprintf(rel, sizeof(rel), "certs/%s.pem", serial);
-	if (u != NULL)
-		ret = write_undo(u, dir, rel, pem.data, pem.size, 0644, err);
-	else {
-		char *p = ca_path_join(dir, rel);
-		ret = p != NULL ? ca_file_write_new(p, pem.data, pem.size, 0644,
-		    err) : nomem(err);
-		free(p);
-	}
+	if ((p = ca_path_join(dir, rel)) == NULL)
+		ret = nomem(err);
+	else
+		ret = ca_file_write_new(p, pem.data, pem.size, 0644, err);
+	free(p);
 	gnutls_free(pem.data);
 	return ret;
-}
-
-int
-ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
-    struct ca_err *err)
-{
-	return store_cert(NULL, dir, crt, serial, err);
 }
 
 int

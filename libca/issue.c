@@ -289,8 +289,9 @@ out:
 /* Issues from ca to pubkey. key, when given, is published with it. */
 static int
 issue_core(struct ca_issued *out, struct ca *ca, const char *name,
-    const char *dn, const char *cn, const struct ca_strv *dns, const struct ca_strv *ip,
-    const struct ca_strv *email, gnutls_pubkey_t pubkey,
+    const char *dn, const char *cn, const struct ca_strv *dns,
+    const struct ca_strv *ip, const struct ca_strv *email,
+    gnutls_pubkey_t pubkey,
     gnutls_x509_privkey_t key, int days, int replace, time_t now,
     struct ca_err *err)
 {
