@@ -32,6 +32,23 @@ unit_tmpdir(void)
 	return t;
 }
 
+char *unit_tmp;
+
+int
+unit_tmp_init(void)
+{
+	return (unit_tmp = unit_tmpdir()) != NULL ? 0 : -1;
+}
+
+int
+unit_tmp_clean(void)
+{
+	unit_rmtree(unit_tmp);
+	free(unit_tmp);
+	unit_tmp = NULL;
+	return 0;
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

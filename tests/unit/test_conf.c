@@ -12,22 +12,6 @@
 
 #include "unit.h"
 
-static char *tmp;
-
-static int
-suite_init(void)
-{
-	return (tmp = unit_tmpdir()) != NULL ? 0 : -1;
-}
-
-static int
-suite_clean(void)
-{
-	unit_rmtree(tmp);
-	free(tmp);
-	tmp = NULL;
-	return 0;
-}
 
 /* DESIGN.md, "Configuration (libconfig)", verbatim. */
 static const char design_conf[] =
@@ -86,7 +70,7 @@ test_design_example(void)
 	struct ca_err err;
 	char dir[512], path[600], want[700];
 
-	snprintf(dir, sizeof(dir), "%s/etc", tmp);
+	snprintf(dir, sizeof(dir), "%s/etc", unit_tmp);
 	mkdir(dir, 0755);
 	snprintf(path, sizeof(path), "%s/tierca.cfg", dir);
 	unit_write(path, design_conf, 0644);
@@ -168,14 +152,14 @@ test_other_values(void)
 	static const char *const one[] = { "one:443", NULL };
 	static const char *const to[] = { "c@d", NULL };
 
-	snprintf(path, sizeof(path), "%s/other.cfg", tmp);
+	snprintf(path, sizeof(path), "%s/other.cfg", unit_tmp);
 	unit_write(path, text, 0644);
 	if (!UCHECK(ca_conf_load(&c, path, &err) == 0, "load: %s", err.msg))
 		return;
 	STR_IS(c.root_dir, "/srv/root");
 	CU_ASSERT_EQUAL(c.root_crl_days, 200);
 	CU_ASSERT_PTR_NULL(c.server_dir);
-	snprintf(want, sizeof(want), "%s/../client", tmp);
+	snprintf(want, sizeof(want), "%s/../client", unit_tmp);
 	STR_IS(c.client_dir, want);
 	CU_ASSERT_EQUAL(c.policy.leaf_days, 30);
 	CU_ASSERT_EQUAL(c.policy.renew_before_days, 10);
@@ -273,7 +257,7 @@ test_conf_errors(void)
 		char path[600], want[700];
 		int ret;
 
-		snprintf(path, sizeof(path), "%s/bad-%zu.cfg", tmp, i);
+		snprintf(path, sizeof(path), "%s/bad-%zu.cfg", unit_tmp, i);
 		unit_write(path, bad_conf[i].text, 0644);
 		memset(&err, 0, sizeof(err));
 		ret = ca_conf_load(&c, path, &err);
@@ -308,7 +292,7 @@ test_conf_missing(void)
 	struct ca_err err;
 	char path[600];
 
-	snprintf(path, sizeof(path), "%s/no-such.cfg", tmp);
+	snprintf(path, sizeof(path), "%s/no-such.cfg", unit_tmp);
 	CU_ASSERT_EQUAL(ca_conf_load(&c, path, &err), CA_ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, path));
 }
@@ -323,12 +307,12 @@ test_conf_find(void)
 	char *saved = old ? strdup(old) : NULL;
 	int cwd = open(".", O_RDONLY | O_DIRECTORY);
 
-	snprintf(a, sizeof(a), "%s/find-a.cfg", tmp);
-	snprintf(b, sizeof(b), "%s/find-b.cfg", tmp);
+	snprintf(a, sizeof(a), "%s/find-a.cfg", unit_tmp);
+	snprintf(b, sizeof(b), "%s/find-b.cfg", unit_tmp);
 	unit_write(a, "server: { dir = \"from-a\"; };\n", 0644);
 	unit_write(b, "server: { dir = \"from-b\"; };\n", 0644);
-	snprintf(empty, sizeof(empty), "%s/find-empty", tmp);
-	snprintf(withcfg, sizeof(withcfg), "%s/find-cwd", tmp);
+	snprintf(empty, sizeof(empty), "%s/find-empty", unit_tmp);
+	snprintf(withcfg, sizeof(withcfg), "%s/find-cwd", unit_tmp);
 	mkdir(empty, 0755);
 	mkdir(withcfg, 0755);
 	snprintf(want, sizeof(want), "%s/tierca.cfg", withcfg);
@@ -338,7 +322,7 @@ test_conf_find(void)
 	setenv("TIERCA_CONFIG", a, 1);
 	if (UCHECK(ca_conf_find(&c, NULL, &err) == 0, "env: %s", err.msg)) {
 		STR_IS(c.path, a);
-		snprintf(want, sizeof(want), "%s/from-a", tmp);
+		snprintf(want, sizeof(want), "%s/from-a", unit_tmp);
 		STR_IS(c.server_dir, want);
 		ca_conf_free(&c);
 	}
@@ -348,7 +332,7 @@ test_conf_find(void)
 		ca_conf_free(&c);
 	}
 	/* a missing $TIERCA_CONFIG is an error, not the defaults */
-	snprintf(want, sizeof(want), "%s/find-none.cfg", tmp);
+	snprintf(want, sizeof(want), "%s/find-none.cfg", unit_tmp);
 	setenv("TIERCA_CONFIG", want, 1);
 	CU_ASSERT_EQUAL(ca_conf_find(&c, NULL, &err), CA_ENOENT);
 	unsetenv("TIERCA_CONFIG");
@@ -400,7 +384,7 @@ test_design_template(void)
 	static const char *const dns[] = { "monitoring.internal", NULL };
 	static const char *const ip[] = { "10.0.20.5", NULL };
 
-	snprintf(path, sizeof(path), "%s/monitoring.cfg", tmp);
+	snprintf(path, sizeof(path), "%s/monitoring.cfg", unit_tmp);
 	unit_write(path, design_tpl, 0644);
 	memset(&err, 0, sizeof(err));
 	if (!UCHECK(ca_template_load(&t, path, &err) == 0, "load: %s", err.msg))
@@ -507,7 +491,7 @@ test_template_cases(void)
 		char path[600], want[700];
 		int ret;
 
-		snprintf(path, sizeof(path), "%s/tpl-%zu.cfg", tmp, i);
+		snprintf(path, sizeof(path), "%s/tpl-%zu.cfg", unit_tmp, i);
 		unit_write(path, tpl_cases[i].text, 0644);
 		memset(&err, 0, sizeof(err));
 		ret = ca_template_load(&t, path, &err);
@@ -549,7 +533,7 @@ test_template_fields(void)
 	struct ca_err err;
 	char path[600];
 
-	snprintf(path, sizeof(path), "%s/alice.cfg", tmp);
+	snprintf(path, sizeof(path), "%s/alice.cfg", unit_tmp);
 	unit_write(path, text, 0644);
 	if (!UCHECK(ca_template_load(&t, path, &err) == 0, "load: %s", err.msg))
 		return;
@@ -569,7 +553,7 @@ test_template_fields(void)
 void
 register_conf(void)
 {
-	CU_pSuite s = CU_add_suite("conf", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("conf", unit_tmp_init, unit_tmp_clean);
 
 	CU_add_test(s, "the DESIGN.md configuration", test_design_example);
 	CU_add_test(s, "other values, absolute paths", test_other_values);

@@ -8,22 +8,6 @@
 
 #include "unit.h"
 
-static char *tmp;
-
-static int
-suite_init(void)
-{
-	return (tmp = unit_tmpdir()) != NULL ? 0 : -1;
-}
-
-static int
-suite_clean(void)
-{
-	unit_rmtree(tmp);
-	free(tmp);
-	tmp = NULL;
-	return 0;
-}
 
 struct issuer {
 	gnutls_x509_privkey_t xkey;
@@ -76,7 +60,7 @@ make_issuer(struct issuer *is, enum ca_key_alg alg, time_t now)
 		goto out;
 	if ((ret = ca_cert_export_pem(&pem, is->crt, &err)) != 0)
 		goto out;
-	snprintf(is->pem, sizeof(is->pem), "%s/issuer-%s.pem", tmp,
+	snprintf(is->pem, sizeof(is->pem), "%s/issuer-%s.pem", unit_tmp,
 	    ca_key_alg_name(alg));
 	if ((ret = ca_file_write_atomic(is->pem, pem.data, pem.size, 0644,
 	    &err)) != 0)
@@ -238,7 +222,7 @@ check_crl(const char *what, struct issuer *is, const struct ca_crl_entry *ents,
 	UCHECK(i == n, "%s: iterated %zu entries, want %zu", what, i, n);
 
 	/* openssl, from a file as the tools publish it. */
-	snprintf(path, sizeof(path), "%s/%s.der", tmp, what);
+	snprintf(path, sizeof(path), "%s/%s.der", unit_tmp, what);
 	if (!UCHECK(ca_file_write_atomic(path, der.data, der.size, 0644,
 	    &err) == 0, "%s: write %s", what, err.msg))
 		goto out;
@@ -431,24 +415,24 @@ test_load(void)
 	}
 	CU_ASSERT_EQUAL(gnutls_pem_base64_encode2("X509 CRL", &der, &pem), 0);
 	/* DER and PEM */
-	snprintf(path, sizeof(path), "%s/load.der", tmp);
+	snprintf(path, sizeof(path), "%s/load.der", unit_tmp);
 	ca_file_write_atomic(path, der.data, der.size, 0644, &err);
 	if (UCHECK(ca_crl_load(&crl, path, &err) == 0, "load DER: %s", err.msg)) {
 		CU_ASSERT_EQUAL(gnutls_x509_crl_get_crt_count(crl), 4);
 		gnutls_x509_crl_deinit(crl);
 	}
-	snprintf(path, sizeof(path), "%s/load.pem", tmp);
+	snprintf(path, sizeof(path), "%s/load.pem", unit_tmp);
 	ca_file_write_atomic(path, pem.data, pem.size, 0644, &err);
 	if (UCHECK(ca_crl_load(&crl, path, &err) == 0, "load PEM: %s", err.msg)) {
 		CU_ASSERT_EQUAL(gnutls_x509_crl_get_crt_count(crl), 4);
 		gnutls_x509_crl_deinit(crl);
 	}
 	/* garbage, a missing file */
-	snprintf(path, sizeof(path), "%s/garbage.pem", tmp);
+	snprintf(path, sizeof(path), "%s/garbage.pem", unit_tmp);
 	unit_write(path, "-----BEGIN X509 CRL-----\nnot base64\n", 0644);
 	CU_ASSERT_EQUAL(ca_crl_load(&crl, path, &err), CA_ECRYPTO);
 	CU_ASSERT_PTR_NULL(crl);
-	snprintf(path, sizeof(path), "%s/absent.pem", tmp);
+	snprintf(path, sizeof(path), "%s/absent.pem", unit_tmp);
 	CU_ASSERT_EQUAL(ca_crl_load(&crl, path, &err), CA_ENOENT);
 	gnutls_free(der.data);
 	gnutls_free(pem.data);
@@ -458,7 +442,7 @@ test_load(void)
 void
 register_crl(void)
 {
-	CU_pSuite s = CU_add_suite("crl", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("crl", unit_tmp_init, unit_tmp_clean);
 
 	CU_add_test(s, "0 and 1 entries", test_empty_and_one);
 	CU_add_test(s, "1000 entries, every reason", test_thousand);

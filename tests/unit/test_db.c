@@ -9,22 +9,6 @@
 
 #include "unit.h"
 
-static char *tmp;
-
-static int
-suite_init(void)
-{
-	return (tmp = unit_tmpdir()) != NULL ? 0 : -1;
-}
-
-static int
-suite_clean(void)
-{
-	unit_rmtree(tmp);
-	free(tmp);
-	tmp = NULL;
-	return 0;
-}
 
 /* 2027-12-31T23:59:59Z, 2027-06-01T12:00:00Z, 2050-01-01, 2051-02-03 */
 #define T_EXP (T0 + 365 * DAY - 1)
@@ -265,7 +249,7 @@ test_load(void)
 		int ret;
 
 		memset(&err, 0, sizeof(err));
-		snprintf(path, sizeof(path), "%s/load-%zu.txt", tmp, i);
+		snprintf(path, sizeof(path), "%s/load-%zu.txt", unit_tmp, i);
 		unit_write(path, load_cases[i].content, 0644);
 		ret = ca_db_load(&db, path, &err);
 		UCHECK(ret == load_cases[i].ret, "%s: ret %d, want %d (%s)",
@@ -296,7 +280,7 @@ test_load_fields(void)
 	struct ca_err err;
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/fields.txt", tmp);
+	snprintf(path, sizeof(path), "%s/fields.txt", unit_tmp);
 	unit_write(path, L1 "\n" L2 L3, 0644);
 	if (!UCHECK(ca_db_load(&db, path, &err) == 0, "load: %s", err.msg))
 		return;
@@ -311,7 +295,7 @@ test_load_fields(void)
 	}
 	ca_db_free(db);
 	/* missing file */
-	snprintf(path, sizeof(path), "%s/no-such-index.txt", tmp);
+	snprintf(path, sizeof(path), "%s/no-such-index.txt", unit_tmp);
 	CU_ASSERT_EQUAL(ca_db_load(&db, path, &err), CA_ENOENT);
 	CU_ASSERT_PTR_NULL(db);
 	ca_db_free(NULL);
@@ -355,7 +339,7 @@ test_append(void)
 		char *got;
 		int ret;
 
-		snprintf(path, sizeof(path), "%s/append-%zu.txt", tmp, i);
+		snprintf(path, sizeof(path), "%s/append-%zu.txt", unit_tmp, i);
 		unit_write(path, append_cases[i].before, 0644);
 		make_entry(&e, "0C0D", "new");
 		ret = ca_db_append_line(path, &e, &err);
@@ -390,7 +374,7 @@ test_append_keeps_earlier(void)
 	size_t len = 0;
 	int k;
 
-	snprintf(path, sizeof(path), "%s/keep.txt", tmp);
+	snprintf(path, sizeof(path), "%s/keep.txt", unit_tmp);
 	unit_write(path, old, 0644);
 	CU_ASSERT_EQUAL_FATAL(stat(path, &st1), 0);
 	for (k = 0; k < 3; k++) {
@@ -409,7 +393,7 @@ test_append_keeps_earlier(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, "\t0102\tn\t/CN=new\n"));
 	free(got);
 	/* A missing index is an error, not a new file. */
-	snprintf(path, sizeof(path), "%s/absent.txt", tmp);
+	snprintf(path, sizeof(path), "%s/absent.txt", unit_tmp);
 	make_entry(&e, "01", "n");
 	CU_ASSERT_EQUAL(ca_db_append_line(path, &e, &err), CA_EIO);
 	CU_ASSERT_FALSE(ca_file_exists(path));
@@ -422,7 +406,7 @@ test_save(void)
 	struct ca_err err;
 	char path[512], *got;
 
-	snprintf(path, sizeof(path), "%s/save.txt", tmp);
+	snprintf(path, sizeof(path), "%s/save.txt", unit_tmp);
 	unit_write(path, L1 L2 L3, 0644);
 	CU_ASSERT_EQUAL_FATAL(ca_db_load(&db, path, &err), 0);
 	db->v[0].status = 'R';
@@ -461,7 +445,7 @@ test_find_serial(void)
 	char path[512];
 	size_t i;
 
-	snprintf(path, sizeof(path), "%s/find.txt", tmp);
+	snprintf(path, sizeof(path), "%s/find.txt", unit_tmp);
 	unit_write(path, L1 L2 L3, 0644);
 	CU_ASSERT_EQUAL_FATAL(ca_db_load(&db, path, &err), 0);
 	for (i = 0; i < sizeof(find_cases) / sizeof(find_cases[0]); i++) {
@@ -491,7 +475,7 @@ test_long_serial(void)
 	struct ca_err err;
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/long-serial.txt", tmp);
+	snprintf(path, sizeof(path), "%s/long-serial.txt", unit_tmp);
 	unit_write(path, L1 L20, 0644);
 	if (!UCHECK(ca_db_load(&db, path, &err) == 0, "load: %s", err.msg))
 		return;
@@ -506,7 +490,7 @@ test_long_serial(void)
 void
 register_db(void)
 {
-	CU_pSuite s = CU_add_suite("db", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("db", unit_tmp_init, unit_tmp_clean);
 
 	CU_add_test(s, "parse/format round trip", test_roundtrip);
 	CU_add_test(s, "format of an in-memory entry", test_format_fields);

@@ -14,28 +14,12 @@
 
 #include "unit.h"
 
-static char *tmp;
 
-static int
-suite_init(void)
-{
-	return (tmp = unit_tmpdir()) != NULL ? 0 : -1;
-}
-
-static int
-suite_clean(void)
-{
-	unit_rmtree(tmp);
-	free(tmp);
-	tmp = NULL;
-	return 0;
-}
-
-/* A fresh empty directory under tmp for one test. */
+/* A fresh empty directory under unit_tmp for one test. */
 static void
 subdir(char *out, size_t len, const char *name)
 {
-	snprintf(out, len, "%s/%s", tmp, name);
+	snprintf(out, len, "%s/%s", unit_tmp, name);
 	if (mkdir(out, 0755) != 0)
 		CU_FAIL("mkdir");
 }
@@ -419,7 +403,7 @@ test_lock_other_process(void)
 void
 register_file(void)
 {
-	CU_pSuite s = CU_add_suite("file", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("file", unit_tmp_init, unit_tmp_clean);
 
 	CU_add_test(s, "write_atomic: content, mode, no temp", test_write_atomic);
 	CU_add_test(s, "write_atomic: failures leave nothing",

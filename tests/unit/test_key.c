@@ -13,27 +13,12 @@
 
 #include "unit.h"
 
-static char *tmp;
 static char good_buf[] = "correct horse battery staple";
 static char bad_buf[] = "correct horse battery stapler";
 /* Hand-made secrets: never passed to ca_secret_wipe (it wipes 1 KiB). */
 static const struct ca_secret good = { good_buf, sizeof(good_buf) - 1 };
 static const struct ca_secret bad = { bad_buf, sizeof(bad_buf) - 1 };
 
-static int
-suite_init(void)
-{
-	return (tmp = unit_tmpdir()) != NULL ? 0 : -1;
-}
-
-static int
-suite_clean(void)
-{
-	unit_rmtree(tmp);
-	free(tmp);
-	tmp = NULL;
-	return 0;
-}
 
 static gnutls_pubkey_t
 pub_of(gnutls_x509_privkey_t k)
@@ -194,7 +179,7 @@ test_write(void)
 			gnutls_x509_privkey_deinit(k);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%s/write", tmp);
+	snprintf(dir, sizeof(dir), "%s/write", unit_tmp);
 	CU_ASSERT_EQUAL(mkdir(dir, 0700), 0);
 	snprintf(path, sizeof(path), "%s/ca.key", dir);
 	/* 0600 whatever the umask */
@@ -264,8 +249,8 @@ test_load(void)
 	size_t i;
 
 	CU_ASSERT_EQUAL_FATAL(ca_key_generate(&k, CA_KEY_ECDSA_P384, &err), 0);
-	snprintf(enc, sizeof(enc), "%s/enc.key", tmp);
-	snprintf(plain, sizeof(plain), "%s/plain.key", tmp);
+	snprintf(enc, sizeof(enc), "%s/enc.key", unit_tmp);
+	snprintf(plain, sizeof(plain), "%s/plain.key", unit_tmp);
 	CU_ASSERT_EQUAL(ca_key_write(enc, k, &good, 1, &err), 0);
 	CU_ASSERT_EQUAL(ca_key_write(plain, k, NULL, 1, &err), 0);
 	for (i = 0; i < sizeof(load_cases) / sizeof(load_cases[0]); i++) {
@@ -273,8 +258,8 @@ test_load(void)
 		char *data = NULL;
 		int ret;
 
-		snprintf(path, sizeof(path), "%s/load-%zu.key", tmp, i);
-		snprintf(target, sizeof(target), "%s/load-%zu.target", tmp, i);
+		snprintf(path, sizeof(path), "%s/load-%zu.key", unit_tmp, i);
+		snprintf(target, sizeof(target), "%s/load-%zu.target", unit_tmp, i);
 		if (load_cases[i].file != F_NONE) {
 			data = unit_read(load_cases[i].file == F_ENC ? enc : plain,
 			    NULL);
@@ -388,8 +373,8 @@ test_secret_file(void)
 		struct ca_err err;
 		int ret;
 
-		snprintf(path, sizeof(path), "%s/pass-%zu", tmp, i);
-		snprintf(target, sizeof(target), "%s/pass-%zu.target", tmp, i);
+		snprintf(path, sizeof(path), "%s/pass-%zu", unit_tmp, i);
+		snprintf(target, sizeof(target), "%s/pass-%zu.target", unit_tmp, i);
 		if (secret_cases[i].content != NULL) {
 			unit_write(secret_cases[i].symlink ? target : path,
 			    secret_cases[i].content, secret_cases[i].mode);
@@ -433,7 +418,7 @@ test_secret_long(void)
 		return;
 	memset(big, 'x', 2000);
 	big[2000] = '\0';
-	snprintf(path, sizeof(path), "%s/pass-long", tmp);
+	snprintf(path, sizeof(path), "%s/pass-long", unit_tmp);
 	unit_write(path, big, 0600);
 	CU_ASSERT_EQUAL(ca_secret_from_file(&s, path, &err), CA_EINVAL);
 	CU_ASSERT_PTR_NULL(s.buf);
@@ -510,7 +495,7 @@ test_secret_check_new(void)
 void
 register_key(void)
 {
-	CU_pSuite s = CU_add_suite("key", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("key", unit_tmp_init, unit_tmp_clean);
 
 	CU_add_test(s, "generate every algorithm", test_generate);
 	CU_add_test(s, "export PKCS#8 encrypted and plain", test_export);

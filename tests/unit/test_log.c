@@ -10,23 +10,8 @@
 
 #include "unit.h"
 
-static char *tmp;
 static int seq;
 
-static int
-suite_init(void)
-{
-	return (tmp = unit_tmpdir()) != NULL ? 0 : -1;
-}
-
-static int
-suite_clean(void)
-{
-	unit_rmtree(tmp);
-	free(tmp);
-	tmp = NULL;
-	return 0;
-}
 
 /* A new directory holding a log of three acts. */
 static int
@@ -36,7 +21,7 @@ three_acts(char *dir, size_t len)
 	struct ca_err err;
 	int i;
 
-	snprintf(dir, len, "%s/log-%d", tmp, ++seq);
+	snprintf(dir, len, "%s/log-%d", unit_tmp, ++seq);
 	if (mkdir(dir, 0700) != 0)
 		return -1;
 	for (i = 0; i < 3; i++) {
@@ -71,7 +56,7 @@ test_empty(void)
 	struct ca_err err;
 	char dir[600];
 
-	snprintf(dir, sizeof(dir), "%s/empty", tmp);
+	snprintf(dir, sizeof(dir), "%s/empty", unit_tmp);
 	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
 	memset(&st, 0xff, sizeof(st));
 	CU_ASSERT_EQUAL(ca_log_verify(&st, dir, &err), 0);
@@ -131,7 +116,7 @@ test_details_sanitised(void)
 	struct ca_err err;
 	char dir[600], *log;
 
-	snprintf(dir, sizeof(dir), "%s/sanitised", tmp);
+	snprintf(dir, sizeof(dir), "%s/sanitised", unit_tmp);
 	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
 	ca_strv_add(&d, "subject=CN=a\tb\nc\rd");
 	CU_ASSERT_EQUAL(ca_log_append(dir, T0, "init", &d, &err), 0);
@@ -312,7 +297,7 @@ test_long_chain(void)
 	char dir[600];
 	int i;
 
-	snprintf(dir, sizeof(dir), "%s/long", tmp);
+	snprintf(dir, sizeof(dir), "%s/long", unit_tmp);
 	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
 	for (i = 0; i < 50; i++) {
 		struct ca_strv d = { NULL, 0 };
@@ -342,19 +327,19 @@ test_sha256(void)
 	ca_sha256_hex(h, sizeof(h), "", 0);
 	CU_ASSERT_STRING_EQUAL(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93"
 	    "4ca495991b7852b855");
-	snprintf(path, sizeof(path), "%s/abc", tmp);
+	snprintf(path, sizeof(path), "%s/abc", unit_tmp);
 	unit_write(path, "abc", 0644);
 	CU_ASSERT_EQUAL(ca_sha256_file(h, sizeof(h), path, &err), 0);
 	CU_ASSERT_STRING_EQUAL(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
 	    "9cb410ff61f20015ad");
-	snprintf(path, sizeof(path), "%s/absent", tmp);
+	snprintf(path, sizeof(path), "%s/absent", unit_tmp);
 	CU_ASSERT_EQUAL(ca_sha256_file(h, sizeof(h), path, &err), CA_ENOENT);
 }
 
 void
 register_log(void)
 {
-	CU_pSuite s = CU_add_suite("log", suite_init, suite_clean);
+	CU_pSuite s = CU_add_suite("log", unit_tmp_init, unit_tmp_clean);
 
 	CU_add_test(s, "an empty log verifies", test_empty);
 	CU_add_test(s, "append x3, verify, format", test_append_verify);

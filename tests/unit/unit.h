@@ -13,6 +13,12 @@
 #define T0 ((time_t)1798761600) /* 2027-01-01T00:00:00Z */
 #define DAY 86400
 
+/* A suite's scratch directory: unit_tmp_init/unit_tmp_clean as the
+ * suite's init and clean functions make and remove unit_tmp. */
+extern char *unit_tmp;
+int unit_tmp_init(void);
+int unit_tmp_clean(void);
+
 /* A fresh mkdtemp directory under $TMPDIR, removed by unit_rmtree(). */
 char *unit_tmpdir(void);
 void unit_rmtree(const char *dir);
