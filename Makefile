@@ -6,7 +6,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := gnutls libconfig
+PKGS    := gnutls libconfig libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,29 +28,11 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 \
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 LIBS    = $(PKG_LIBS)
 
-LIBCA_OBJS = \
-	$(B)/libca/ca.o \
-	$(B)/libca/cert.o \
-	$(B)/libca/clock.o \
-	$(B)/libca/conf.o \
-	$(B)/libca/crl.o \
-	$(B)/libca/csr.o \
-	$(B)/libca/db.o \
-	$(B)/libca/err.o \
-	$(B)/libca/file.o \
-	$(B)/libca/info.o \
-	$(B)/libca/issue.o \
-	$(B)/libca/key.o \
-	$(B)/libca/lint.o \
-	$(B)/libca/log.o \
-	$(B)/libca/pkcs12.o \
-	$(B)/libca/revoke.o \
-	$(B)/libca/secret.o \
-	$(B)/libca/util.o \
-	$(B)/libca/verify.o
+# Every libca/*.c is a module of the library; every cmd/tierca*.c a tool.
+LIBCA_OBJS = $(patsubst libca/%.c,$(B)/libca/%.o,$(sort $(wildcard libca/*.c)))
 
 CMD_COMMON = $(B)/cmd/common.o
-TOOLS   = tierca tierca-root tierca-ica
+TOOLS   = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/tierca*.c)))
 BINS    = $(TOOLS:%=$(B)/bin/%)
 
 UNIT_TESTS = \
@@ -115,8 +97,7 @@ integration:
 asan: deps
 	$(MAKE) B=build-asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-		build-asan/bin/tierca build-asan/bin/tierca-root build-asan/bin/tierca-ica \
-		build-asan/tests/unit/test_libca
+		$(TOOLS:%=build-asan/bin/%) build-asan/tests/unit/test_libca
 
 asan-check: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

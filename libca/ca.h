@@ -590,4 +590,14 @@ int ca_template_load(struct ca_template *out, const char *path,
     struct ca_err *err);
 void ca_template_free(struct ca_template *t);
 
+/* Every *.cfg directly under dir, sorted by file name; two templates of
+ * one name are an error naming both files. */
+struct ca_templates {
+	struct ca_template *v;
+	size_t n;
+};
+int ca_templates_load(struct ca_templates *out, const char *dir,
+    struct ca_err *err);
+void ca_templates_free(struct ca_templates *ts);
+
 #endif
