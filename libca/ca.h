@@ -145,6 +145,8 @@ char *ca_path_join(const char *a, const char *b);
 
 /* One flock per CA directory (D/.lock).  wait: block until free. */
 int ca_lock_acquire(int *out, const char *dir, int wait, struct ca_err *err);
+/* The same on any lock file. */
+int ca_lock_file(int *out, const char *path, int wait, struct ca_err *err);
 void ca_lock_release(int fd);
 
 /* ---- secrets ----------------------------------------------------------- */
@@ -495,6 +497,51 @@ struct ca_self_info {
 };
 int ca_self_info(struct ca_self_info *out, struct ca *ca);
 void ca_self_info_clear(struct ca_self_info *si);
+
+/* ---- renewal (tierca-renew) -------------------------------------------- */
+
+struct ca_template;
+
+/* Installs issued/NAME of ca to the paths of t->install (cert, key, chain,
+ * fullchain), with t's owner, group and mode (keys never more than
+ * 0640). Every file is staged next to its target and fsynced first; the
+ * renames then follow one another, key first, so the pair is switched in
+ * one short batch and the service is reloaded only after. A file whose
+ * content, owner and mode are already right is left alone. *changed
+ * counts the files replaced. */
+int ca_install(int *changed, struct ca *ca, const struct ca_template *t,
+    struct ca_err *err);
+/* The serial of the certificate installed at t->install.cert, or "" when
+ * there is none (or it does not parse). */
+int ca_installed_serial(char *buf, size_t len, const struct ca_template *t);
+
+enum ca_renew_action {
+	CA_RENEW_NONE,     /* current and installed */
+	CA_RENEW_ISSUE,    /* never issued (or nothing valid left) */
+	CA_RENEW_RENEW,    /* fewer than renew_before_days left */
+	CA_RENEW_INSTALL,  /* issued, but not (yet) installed or reloaded */
+	CA_RENEW__MAX
+};
+const char *ca_renew_action_name(enum ca_renew_action a);
+
+struct ca_renew_plan {
+	enum ca_renew_action action;
+	char serial[44];       /* the current certificate, "" if none */
+	time_t not_after;      /* of the current certificate */
+	int reload_pending;    /* a reload failed on an earlier run */
+};
+/* What a renewal run would do for template t in ca at now. */
+int ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
+    const struct ca_template *t, int renew_before_days, time_t now,
+    struct ca_err *err);
+/* ca_issue(); with keep_key, the key of issued/NAME/key.pem is kept
+ * (a template's rotate_key = false). */
+int ca_issue_keep_key(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *o, int keep_key, time_t now,
+    struct ca_err *err);
+/* Marks or clears "the reload of NAME still has to run". */
+int ca_reload_pending_set(struct ca *ca, const char *name, int pending,
+    struct ca_err *err);
 
 /* Validates an issued name: [A-Za-z0-9][A-Za-z0-9._-]*, <= 64 chars. */
 int ca_name_check(const char *name, struct ca_err *err);

@@ -297,34 +297,40 @@ ca_dir_create(const char *path, mode_t mode, int force_mode,
 }
 
 int
+ca_lock_file(int *out, const char *path, int wait, struct ca_err *err)
+{
+	int fd;
+
+	*out = -1;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return ca_err_set(err, CA_EIO, "cannot open lock '%s': %s", path,
+		    strerror(errno));
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		close(fd);
+		return ca_err_set(err, e == EWOULDBLOCK ? CA_ELOCK : CA_EIO,
+		    "cannot lock '%s': %s", path, e == EWOULDBLOCK ?
+		    "another tierca process holds it" : strerror(e));
+	}
+	*out = fd;
+	return 0;
+}
+
+int
 ca_lock_acquire(int *out, const char *dir, int wait, struct ca_err *err)
 {
 	char *path;
-	int fd;
+	int ret;
 
 	*out = -1;
 	if ((path = ca_path_join(dir, ".lock")) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		ca_err_set(err, CA_EIO, "cannot open lock '%s': %s", path,
-		    strerror(errno));
-		free(path);
-		return CA_EIO;
-	}
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1) {
-		if (errno == EINTR)
-			continue;
-		ca_err_set(err, errno == EWOULDBLOCK ? CA_ELOCK : CA_EIO,
-		    "cannot lock '%s': %s", path, errno == EWOULDBLOCK ?
-		    "another tierca process holds it" : strerror(errno));
-		close(fd);
-		free(path);
-		return err != NULL ? err->code : CA_ELOCK;
-	}
+	ret = ca_lock_file(out, path, wait, err);
 	free(path);
-	*out = fd;
-	return 0;
+	return ret;
 }
 
 void

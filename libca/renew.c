@@ -1,0 +1,143 @@
+/*
+ * renew.c - what a renewal run does for one template: issue, renew,
+ * re-install, or nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca-int.h"
+
+#define DAY 86400
+
+const char *
+ca_renew_action_name(enum ca_renew_action a)
+{
+	static const char *const names[CA_RENEW__MAX] = {
+		[CA_RENEW_NONE] = "current",
+		[CA_RENEW_ISSUE] = "issue",
+		[CA_RENEW_RENEW] = "renew",
+		[CA_RENEW_INSTALL] = "install",
+	};
+	return (unsigned)a < CA_RENEW__MAX ? names[a] : "?";
+}
+
+static char *
+pending_path(struct ca *ca, const char *name)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/issued/.%s.reload-pending", ca->dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+int
+ca_reload_pending_set(struct ca *ca, const char *name, int pending,
+    struct ca_err *err)
+{
+	char *p = pending_path(ca, name);
+	int ret = 0;
+
+	if (p == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	if (pending)
+		ret = ca_file_write_atomic(p, "", 0, 0600, err);
+	else if (unlink(p) == -1 && errno != ENOENT)
+		ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s", p,
+		    strerror(errno));
+	free(p);
+	return ret;
+}
+
+/* The serial of issued/NAME/cert.pem, "" when absent. */
+static void
+published_serial(char *buf, size_t len, struct ca *ca, const char *name)
+{
+	gnutls_x509_crt_t c = NULL;
+	char *p = NULL;
+
+	buf[0] = '\0';
+	if (asprintf(&p, "%s/issued/%s/cert.pem", ca->dir, name) < 0)
+		return;
+	if (ca_cert_load(&c, p, NULL) == 0) {
+		ca_cert_serial_hex(buf, len, c);
+		gnutls_x509_crt_deinit(c);
+	}
+	free(p);
+}
+
+int
+ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
+    const struct ca_template *t, int renew_before_days, time_t now,
+    struct ca_err *err)
+{
+	struct ca_db *db = NULL;
+	struct ca_db_entry *cur = NULL;
+	char have[64], *pp;
+	size_t i;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = ca_list(&db, ca, err)) != 0)
+		return ret;
+	/* The newest certificate of the name that is still valid. */
+	for (i = db->n; i-- > 0 && cur == NULL;)
+		if (strcmp(db->v[i].name, t->name) == 0 &&
+		    db->v[i].status == 'V' && db->v[i].not_after > now)
+			cur = &db->v[i];
+	if (cur == NULL) {
+		out->action = CA_RENEW_ISSUE;
+		goto out;
+	}
+	snprintf(out->serial, sizeof(out->serial), "%s", cur->serial);
+	out->not_after = cur->not_after;
+	if (cur->not_after - now < (time_t)renew_before_days * DAY) {
+		out->action = CA_RENEW_RENEW;
+		goto out;
+	}
+	/* Recorded but never published (a crash between the two): its key
+	 * is gone, so a new certificate is the only way on. */
+	published_serial(have, sizeof(have), ca, t->name);
+	if (strcmp(have, cur->serial) != 0) {
+		out->action = CA_RENEW_RENEW;
+		goto out;
+	}
+	if ((pp = pending_path(ca, t->name)) != NULL) {
+		out->reload_pending = ca_file_exists(pp);
+		free(pp);
+	}
+	ca_installed_serial(have, sizeof(have), t);
+	if ((t->install.cert != NULL && strcmp(have, cur->serial) != 0) ||
+	    out->reload_pending)
+		out->action = CA_RENEW_INSTALL;
+	else
+		out->action = CA_RENEW_NONE;
+out:
+	ca_db_free(db);
+	return 0;
+}
+
+int
+ca_issue_keep_key(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *o, int keep_key, time_t now,
+    struct ca_err *err)
+{
+	struct ca_issue_opts k = *o;
+	char *p = NULL;
+	int ret;
+
+	if (!keep_key)
+		return ca_issue(out, ca, o, now, err);
+	if (asprintf(&p, "%s/issued/%s/key.pem", ca->dir, o->name) < 0)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	ret = ca_key_load(&k.key, p, NULL, err);
+	free(p);
+	if (ret != 0)
+		return ret;
+	ret = ca_issue(out, ca, &k, now, err);
+	gnutls_x509_privkey_deinit(k.key);
+	return ret;
+}
