@@ -27,8 +27,9 @@ bad() {
 }
 # Snapshot of a directory tree (names, modes, contents) to prove that a
 # failed command changed nothing.
-snap() { (cd "$1" && find . -path ./.lock -prune -o -print0 | sort -z |
-	xargs -0 stat -c '%n %a %s %Y' 2>/dev/null; find . -type f ! -name .lock -print0 | sort -z | xargs -0 sha256sum) ; }
+# Lock files are not state: they are left out.
+snap() { (cd "$1" && find . -name '*.lock' -prune -o -print0 | sort -z |
+	xargs -0 stat -c '%n %a %s %Y' 2>/dev/null; find . -type f ! -name '*.lock' -print0 | sort -z | xargs -0 sha256sum) ; }
 
 # A whole hierarchy in $T: root/, server/, client/ (server ICA with
 # nameConstraints "internal"), installed.
