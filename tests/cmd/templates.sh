@@ -33,4 +33,15 @@ ok ica -c "$top/deploy/tierca.cfg.example" list --dir server
 step "a template with an unknown key names file and line"
 printf 'name = "x";\nca = "server";\ndns = [ "x.internal" ];\nowner = "me";\n' >bad.cfg
 bad "bad.cfg:4: unknown key 'owner'" ica issue --dir server --template bad.cfg
+step "every shipped managed file declares where it goes"
+for f in "$top"/templates/* "$top"/cron/* "$top"/deploy/*; do
+	head -n 5 "$f" | grep -Eq '^(#|//|;) deploy-target: /' || fail "$f has no deploy-target header"
+done
+if command -v systemd-analyze >/dev/null; then
+	for u in "$top"/cron/*.service "$top"/cron/*.timer; do
+		# (the tools and man pages are not installed here: those two
+		# complaints are expected; anything else is a broken unit)
+		systemd-analyze verify "$u" 2>&1 | grep -Ev "Command .man |is not executable|No such file" && fail "$u does not verify"
+	done
+fi
 echo "templates ok"
