@@ -38,6 +38,7 @@ struct result {
 	char serial[44];          /* the new certificate, if one was made */
 	time_t not_after;
 	int installed;            /* files replaced */
+	char revoked[44];         /* the superseded certificate, revoked */
 	const char *reload;       /* "ok", "failed", "none" */
 	char error[1600];
 };
@@ -199,6 +200,22 @@ do_template(struct ctx *c, struct result *r)
 			    "reload)", t->name, why);
 		}
 	}
+	/* The old certificate is revoked (superseded) once its successor is
+	 * in place and the service reloaded, when the config asks for it. */
+	if (c->conf.policy.revoke_superseded && r->error[0] == '\0' &&
+	    r->plan.action == CA_RENEW_RENEW && r->plan.serial[0] &&
+	    strcmp(r->reload, "failed") != 0) {
+		struct ca_strv out = { NULL, 0 };
+		if (ca_revoke(&out, ca, r->plan.serial, CA_REASON_SUPERSEDED,
+		    c->now, &err) != 0)
+			snprintf(r->error, sizeof(r->error), "%s: cannot revoke the "
+			    "superseded serial %s: %s", t->name, r->plan.serial,
+			    err.msg);
+		else
+			snprintf(r->revoked, sizeof(r->revoked), "%s",
+			    r->plan.serial);
+		ca_strv_free(&out);
+	}
 }
 
 static int
@@ -261,7 +278,10 @@ print_result(const struct result *r, int dry_run)
 		    r->serial, t);
 	else
 		printf("%-20s installed serial %s", r->t->name, r->plan.serial);
-	printf("; %d file(s) installed; reload %s\n", r->installed, r->reload);
+	printf("; %d file(s) installed; reload %s", r->installed, r->reload);
+	if (r->revoked[0])
+		printf("; superseded %s revoked", r->revoked);
+	printf("\n");
 }
 
 static void
@@ -285,6 +305,8 @@ print_json(const struct result *rs, size_t n, char crl[][1200], int made[],
 		printf(",\"not_after\":\"%s\",\"installed\":%d,"
 		    "\"reload\":\"%s\"", r->serial[0] || r->plan.serial[0] ? t :
 		    "", r->installed, r->reload ? r->reload : "none");
+		if (r->revoked[0])
+			printf(",\"revoked\":\"%s\"", r->revoked);
 		if (r->error[0]) {
 			printf(",\"error\":");
 			json_str(stdout, r->error);

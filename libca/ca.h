@@ -589,6 +589,7 @@ struct ca_conf {
 	int root_crl_days;           /* root.crl_days, default 180 */
 	struct {
 		int leaf_days, renew_before_days, crl_days, crl_every_days;
+		int revoke_superseded;   /* renew revokes the replaced cert */
 		enum ca_key_alg leaf_key;
 	} policy;
 	char *templates;

@@ -298,7 +298,8 @@ ca_conf_load(struct ca_conf *c, const char *path, struct ca_err *err)
 	static const char *const top[] = { "root", "server", "client", "policy",
 		"templates", "monitor", "deploy", NULL };
 	static const char *const pol[] = { "leaf_days", "renew_before_days",
-		"leaf_key", "crl_days", "crl_every_days", NULL };
+		"leaf_key", "crl_days", "crl_every_days", "revoke_superseded",
+		NULL };
 	static const char *const mon[] = { "warn_days", "critical_days",
 		"textfile", "endpoints", "mail", NULL };
 	static const char *const mail[] = { "url", "starttls", "from", "to", "ca",
@@ -340,7 +341,9 @@ ca_conf_load(struct ca_conf *c, const char *path, struct ca_err *err)
 		    err)) != 0 ||
 		    (ret = get_int(&c->policy.crl_every_days, g, "crl_every_days",
 		    1, 3650, &s, err)) != 0 ||
-		    (ret = get_str(&alg, g, "leaf_key", 0, &s, err)) != 0)
+		    (ret = get_str(&alg, g, "leaf_key", 0, &s, err)) != 0 ||
+		    (ret = get_bool(&c->policy.revoke_superseded, g,
+		    "revoke_superseded", &s, err)) != 0)
 			goto out;
 		if (alg != NULL && ca_key_alg_parse(&c->policy.leaf_key, alg) != 0) {
 			ret = at(err, &s, config_setting_get_member(g, "leaf_key"),

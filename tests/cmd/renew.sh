@@ -128,6 +128,17 @@ else
 	echo "(libfaketime not installed: skipped)"
 fi
 
+step "policy.revoke_superseded: the replaced certificate is revoked, and in the CRL"
+cat >>tierca.cfg <<CFG
+policy: { revoke_superseded = true; };
+CFG
+old_serial=$(openssl x509 -in inst/web.crt -noout -serial | cut -d= -f2)
+later=$(( $(date -u -d "$(openssl x509 -in inst/web.crt -noout -enddate | cut -d= -f2)" +%s) - 20 * 86400 ))
+TIERCA_NOW=$(date -u -d "@$later" +%Y-%m-%dT%H:%M:%SZ) ok renew
+grep -q "superseded $old_serial revoked" "$T/.out" || { cat "$T/.out"; fail "superseded not revoked"; }
+grep -q "^R.*,superseded	$old_serial	web	" server/index.txt || fail "index lacks the superseded revocation"
+openssl crl -in server/crl.pem -noout -text | grep -A5 "$old_serial" | grep -q Superseded || fail "CRL lacks the superseded entry"
+
 step "bad input"
 printf 'name = "x";\nca = "server";\ndns = [ "x.internal" ];\nsize = 3;\n' >tpl/x.cfg
 bad "x.cfg:4: unknown key 'size'" renew
