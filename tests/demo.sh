@@ -48,6 +48,28 @@ say "a lost laptop: revoke its certificate (the CRL is regenerated at once)"
 run "$B/tierca-ica" revoke --dir client-ica laptop-old --reason keyCompromise
 run "$B/tierca-ica" crl --dir server-ica
 
+say "the daily cron job: tierca-renew issues and installs from templates"
+mkdir -p templates installed
+for h in grafana forgejo; do
+	cat >templates/$h.cfg <<CFG
+# deploy-target: /etc/tierca/templates/$h.cfg
+name = "$h-proxy";
+ca = "server";
+dns = [ "$h.internal" ];
+install: { cert = "$(pwd)/installed/$h.crt"; key = "$(pwd)/installed/$h.key";
+           fullchain = "$(pwd)/installed/$h.fullchain.pem"; mode = 0640; };
+reload = "echo reloaded $h >> $(pwd)/installed/reloads.log";
+CFG
+done
+cat >tierca.cfg <<CFG
+server: { dir = "server-ica"; };
+client: { dir = "client-ica"; };
+policy: { leaf_days = 90; renew_before_days = 30; crl_days = 14; crl_every_days = 7; };
+templates = "templates";
+CFG
+export TIERCA_CONFIG=$(pwd)/tierca.cfg
+run "$B/tierca-renew"
+run "$B/tierca-renew"
 say "what the CA host holds"
 run "$B/tierca-ica" list --dir server-ica
 run "$B/tierca-ica" list --dir client-ica
@@ -62,5 +84,10 @@ if openssl verify -crl_check_all -CRLfile client-crls.pem -CAfile root/ca.crt -u
 	echo "demo: the revoked certificate verified!" >&2; exit 1
 fi
 echo "client-ica/issued/laptop-old/cert.pem: refused (revoked), as it should be"
+
+in65=$(date -u -d '+65 days' +%Y-%m-%dT%H:%M:%SZ)
+say "a drill, 65 days ahead (TIERCA_NOW=$in65): the proxies are renewed with new keys and reloaded"
+TIERCA_NOW=$in65 run "$B/tierca-renew"
+run cat installed/reloads.log
 
 say "done: the hierarchy is in $(pwd)"
