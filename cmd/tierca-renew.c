@@ -412,8 +412,17 @@ main(int argc, char **argv)
 	}
 	/* One daily cron line keeps the CRLs fresh too. */
 	for (k = CA_KIND_SERVER; k <= CA_KIND_CLIENT; k++) {
-		if (c.cas[k] == NULL && ca_for(&c, (enum ca_kind)k, &err) == NULL)
+		const char *dir = k == CA_KIND_SERVER ? c.conf.server_dir :
+		    c.conf.client_dir;
+		if (dir == NULL)
 			continue; /* not configured: nothing to keep fresh */
+		if (c.cas[k] == NULL && ca_for(&c, (enum ca_kind)k, &err) == NULL) {
+			/* A CA with no template still has a CRL that must stay
+			 * fresh: not being able to open it is a failure. */
+			failed = 1;
+			msg_err("%s CRL: %s", ca_kind_name((enum ca_kind)k), err.msg);
+			continue;
+		}
 		if (crl_if_due(&c, (enum ca_kind)k, &made[k], crl[k],
 		    sizeof(crl[k])) != 0) {
 			failed = 1;
