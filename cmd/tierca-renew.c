@@ -64,6 +64,9 @@ run_reload(const char *cmd, char *why, size_t len)
 		return -1;
 	}
 	if (pid == 0) {
+		/* What the reload prints is a message for people: stderr, so
+		 * stdout stays the report (one JSON document with --json). */
+		dup2(2, 1);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -237,6 +240,7 @@ crl_if_due(struct ctx *c, enum ca_kind kind, int *made, char *line,
 	if (c->dry_run) {
 		snprintf(line, len, "%s CRL: would regenerate",
 		    ca_kind_name(kind));
+		*made = 1;
 		return 0;
 	}
 	if (ca_crl_generate(&ci, ca, c->conf.policy.crl_days, c->now,
@@ -266,9 +270,13 @@ print_result(const struct result *r, int dry_run)
 		return;
 	}
 	if (dry_run) {
-		printf("%-20s would %s%s\n", r->t->name,
-		    ca_renew_action_name(r->plan.action),
-		    r->plan.serial[0] ? " (now serial " : "");
+		printf("%-20s would %s", r->t->name,
+		    ca_renew_action_name(r->plan.action));
+		if (r->plan.serial[0]) {
+			ca_time_format(t, sizeof(t), r->plan.not_after);
+			printf(" (now serial %s, until %s)", r->plan.serial, t);
+		}
+		printf("\n");
 		return;
 	}
 	ca_time_format(t, sizeof(t), r->not_after);
@@ -381,8 +389,10 @@ main(int argc, char **argv)
 		lockp = strdup(".tierca-renew.lock");
 	if (lockp == NULL || ca_lock_file(&lock, lockp, 0, &err) != 0) {
 		if (err.code == CA_ELOCK) {
-			printf("tierca-renew: another run is in progress (lock '%s');"
-			    " nothing done\n", lockp);
+			fprintf(c.json ? stderr : stdout, "tierca-renew: another "
+			    "run is in progress (lock '%s'); nothing done\n", lockp);
+			if (c.json)
+				printf("{\"skipped\":\"another run is in progress\"}\n");
 			free(lockp);
 			ca_conf_free(&c.conf);
 			return finish(0);
@@ -420,7 +430,9 @@ main(int argc, char **argv)
 			/* A CA with no template still has a CRL that must stay
 			 * fresh: not being able to open it is a failure. */
 			failed = 1;
-			msg_err("%s CRL: %s", ca_kind_name((enum ca_kind)k), err.msg);
+			snprintf(crl[k], sizeof(crl[k]), "%s CRL: %s",
+			    ca_kind_name((enum ca_kind)k), err.msg);
+			msg_err("%s", crl[k]);
 			continue;
 		}
 		if (crl_if_due(&c, (enum ca_kind)k, &made[k], crl[k],
@@ -434,13 +446,14 @@ main(int argc, char **argv)
 		print_json(rs, ts.n, crl, made, c.dry_run);
 	else
 		printf("tierca-renew: %s%d issued, %d renewed, %d installed, "
-		    "%d current, %d failed; %d CRL(s) regenerated\n",
+		    "%d current, %d failed; %d CRL(s) %sregenerated\n",
 		    c.dry_run ? "dry run: would have " : "",
 		    counts[CA_RENEW_ISSUE], counts[CA_RENEW_RENEW],
 		    counts[CA_RENEW_INSTALL], counts[CA_RENEW_NONE],
 		    (int)ts.n - counts[CA_RENEW_ISSUE] - counts[CA_RENEW_RENEW] -
 		    counts[CA_RENEW_INSTALL] - counts[CA_RENEW_NONE],
-		    made[CA_KIND_SERVER] + made[CA_KIND_CLIENT]);
+		    made[CA_KIND_SERVER] + made[CA_KIND_CLIENT],
+		    c.dry_run ? "to be " : "");
 out:
 	for (k = 0; k < CA_KIND__MAX; k++)
 		ca_close(c.cas[k]);

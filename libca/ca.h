@@ -511,6 +511,10 @@ struct ca_template;
  * counts the files replaced. */
 int ca_install(int *changed, struct ca *ca, const struct ca_template *t,
     struct ca_err *err);
+/* 1 when some installed file of t differs from issued/NAME (content,
+ * owner or mode) or is missing, 0 when all are in place. */
+int ca_install_needed(struct ca *ca, const struct ca_template *t,
+    struct ca_err *err);
 /* The serial of the certificate installed at t->install.cert, or "" when
  * there is none (or it does not parse). */
 int ca_installed_serial(char *buf, size_t len, const struct ca_template *t);

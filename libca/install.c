@@ -226,6 +226,45 @@ out:
 }
 
 int
+ca_install_needed(struct ca *ca, const struct ca_template *t,
+    struct ca_err *err)
+{
+	static const char *const src[] = { "key.pem", "cert.pem", "chain.pem",
+		"fullchain.pem" };
+	const char *dst[4] = { t->install.key, t->install.cert,
+		t->install.chain, t->install.fullchain };
+	uid_t uid;
+	gid_t gid;
+	size_t i;
+	int needed = 0, ret;
+
+	if ((ret = resolve_ids(&uid, &gid, t, err)) != 0)
+		return ret;
+	/* Every installed file, not just the certificate: a missing key or
+	 * a wrong mode is put right by the next run. */
+	for (i = 0; i < 4 && !needed; i++) {
+		char *p = NULL, *data = NULL;
+		size_t len = 0;
+		mode_t mode = (mode_t)t->install.mode;
+		if (dst[i] == NULL)
+			continue;
+		if (i == 0)
+			mode &= 0640;
+		if (asprintf(&p, "%s/issued/%s/%s", ca->dir, t->name, src[i]) < 0)
+			return ca_err_set(err, CA_ENOMEM, "out of memory");
+		if (ca_file_read(&data, &len, p, CA_MAX_FILE, NULL) != 0 ||
+		    !already_right(dst[i], data, len, uid, gid, mode))
+			needed = 1;
+		if (data != NULL) {
+			gnutls_memset(data, 0, len);
+			free(data);
+		}
+		free(p);
+	}
+	return needed;
+}
+
+int
 ca_installed_serial(char *buf, size_t len, const struct ca_template *t)
 {
 	gnutls_x509_crt_t c = NULL;

@@ -94,7 +94,13 @@ ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
 	}
 	snprintf(out->serial, sizeof(out->serial), "%s", cur->serial);
 	out->not_after = cur->not_after;
-	if (cur->not_after - now < (time_t)renew_before_days * DAY) {
+	/* Due -- unless it already ends with its intermediate: a new one
+	 * could not live longer, and renewing it every day until the end
+	 * would only churn keys. The intermediate's end is the monitor's to
+	 * flag, and a new intermediate's to solve. */
+	if (cur->not_after - now < (time_t)renew_before_days * DAY &&
+	    (ca->crt == NULL || cur->not_after <
+	    gnutls_x509_crt_get_expiration_time(ca->crt))) {
 		out->action = CA_RENEW_RENEW;
 		goto out;
 	}
@@ -106,18 +112,18 @@ ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
 		goto out;
 	}
 	if ((pp = pending_path(ca, t->name)) != NULL) {
-		out->reload_pending = ca_file_exists(pp);
+		/* Without a reload command, nothing is pending any more. */
+		out->reload_pending = ca_file_exists(pp) && t->reload != NULL;
 		free(pp);
 	}
-	ca_installed_serial(have, sizeof(have), t);
-	if ((t->install.cert != NULL && strcmp(have, cur->serial) != 0) ||
-	    out->reload_pending)
-		out->action = CA_RENEW_INSTALL;
-	else
-		out->action = CA_RENEW_NONE;
+	if ((ret = ca_install_needed(ca, t, err)) < 0)
+		goto out;
+	out->action = ret > 0 || out->reload_pending ? CA_RENEW_INSTALL :
+	    CA_RENEW_NONE;
+	ret = 0;
 out:
 	ca_db_free(db);
-	return 0;
+	return ret;
 }
 
 int

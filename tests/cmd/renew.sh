@@ -113,6 +113,27 @@ grep -q "again" reloads || fail "the reload was not retried"
 TIERCA_NOW=$(at $((last_renewal + 61))) ok renew
 grep -q "3 current" "$T/.out" || { cat "$T/.out"; fail "still pending after a good reload"; }
 
+step "a missing or altered installed file is put right, without renewing"
+serial_before=$(openssl x509 -in inst/web.crt -noout -serial)
+now=$(at $((last_renewal + 61)))
+rm inst/web.key
+chmod 0600 inst/web.fullchain.pem
+TIERCA_NOW=$now ok renew
+grep -q "web .*installed serial" "$T/.out" || { cat "$T/.out"; fail "not re-installed"; }
+[ -s inst/web.key ] && [ "$(stat -c %a inst/web.fullchain.pem)" = 640 ] || fail "install not repaired"
+[ "$(openssl x509 -in inst/web.crt -noout -serial)" = "$serial_before" ] || fail "a repair renewed the certificate"
+TIERCA_NOW=$now ok renew
+grep -q "3 current" "$T/.out" || { cat "$T/.out"; fail "not current after the repair"; }
+
+step "--json is one JSON document, even with a chatty reload; dry-run lines are whole"
+sed -i "s|^reload = .*|reload = \"echo chatty reload output\";|" tpl/web.cfg
+TIERCA_NOW=$(at $((last_renewal + 122))) renew --dry-run >dry.out 2>&1 || { cat dry.out; fail "dry run"; }
+grep -Eq "^web +would renew \(now serial [0-9A-F]+, until [0-9T:Z-]+\)$" dry.out || { cat dry.out; fail "dry-run line"; }
+TIERCA_NOW=$(at $((last_renewal + 122))) renew --json >json.out 2>json.err || { cat json.out json.err; fail "renew --json"; }
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(t["action"]=="renew" for t in d["templates"])' json.out || { cat json.out; fail "--json output is not the JSON document"; }
+grep -q "chatty reload output" json.err || fail "the reload's output was lost"
+last_renewal=$((last_renewal + 122))
+
 step "one run at a time"
 exec 9>"$T/.tierca-renew.lock"; flock 9
 TIERCA_NOW=$(at 500) ok renew
@@ -138,6 +159,19 @@ TIERCA_NOW=$(date -u -d "@$later" +%Y-%m-%dT%H:%M:%SZ) ok renew
 grep -q "superseded $old_serial revoked" "$T/.out" || { cat "$T/.out"; fail "superseded not revoked"; }
 grep -q "^R.*,superseded	$old_serial	web	" server/index.txt || fail "index lacks the superseded revocation"
 openssl crl -in server/crl.pem -noout -text | grep -A5 "$old_serial" | grep -q Superseded || fail "CRL lacks the superseded entry"
+
+step "no daily churn once a certificate ends with its intermediate"
+ok ica init --dir short --kind server --subject "CN=Short ICA"
+ok root sign --dir root --passphrase-file "$PASSFILE" --kind server --days 45 --yes short/ca.csr --out short.crt
+ok ica install --dir short short.crt --root root/ca.crt
+mkdir tpl2
+printf 'name = "s";\nca = "server";\ndns = [ "s.internal" ];\n' >tpl2/s.cfg
+printf 'server: { dir = "short"; };\ntemplates = "tpl2";\n' >short.cfg
+TIERCA_CONFIG=$T/short.cfg ok renew
+grep -q "validity cut" "$T/.out" || true
+n1=$(wc -l <short/index.txt)
+for d in 1 2 3; do TIERCA_CONFIG=$T/short.cfg TIERCA_NOW=$(date -u -d "+$((d * 5)) days" +%Y-%m-%dT%H:%M:%SZ) ok renew; done
+[ "$(wc -l <short/index.txt)" = "$n1" ] || fail "renewed a certificate that already ends with its intermediate"
 
 step "bad input"
 printf 'name = "x";\nca = "server";\ndns = [ "x.internal" ];\nsize = 3;\n' >tpl/x.cfg
