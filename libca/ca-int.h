@@ -37,6 +37,17 @@ void ca_hex(char *out, const unsigned char *in, size_t n, int upper);
 /* Like strdup, but NULL in gives NULL out. */
 char *ca_strdup(const char *s);
 
+/* A growing NUL-terminated string. A failed allocation sets oom and
+ * makes every later call a no-op: check oom once, at the end. */
+struct ca_sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+void ca_sb_put(struct ca_sbuf *b, const char *s, size_t n);
+void ca_sb_printf(struct ca_sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* D/certs/SERIAL.pem, created exclusively (CA_EEXIST on a repeat). */
 int ca_store_cert(const char *dir, gnutls_x509_crt_t crt, const char *serial,
     struct ca_err *err);

@@ -260,6 +260,7 @@ ca_conf_free(struct ca_conf *c)
 	free(c->client_dir);
 	free(c->templates);
 	free(c->monitor.textfile);
+	free(c->monitor.root_crl);
 	ca_strv_free(&c->monitor.endpoints);
 	free(c->monitor.mail.url);
 	free(c->monitor.mail.from);
@@ -301,9 +302,9 @@ ca_conf_load(struct ca_conf *c, const char *path, struct ca_err *err)
 		"leaf_key", "crl_days", "crl_every_days", "revoke_superseded",
 		NULL };
 	static const char *const mon[] = { "warn_days", "critical_days",
-		"textfile", "endpoints", "mail", NULL };
+		"textfile", "root_crl", "endpoints", "mail", NULL };
 	static const char *const mail[] = { "url", "starttls", "from", "to", "ca",
-		"secrets", NULL };
+		"secrets", "always", NULL };
 	static const char *const dep[] = { "sources", NULL };
 	config_t cfg;
 	config_setting_t *root, *g, *m;
@@ -372,6 +373,8 @@ ca_conf_load(struct ca_conf *c, const char *path, struct ca_err *err)
 		    0, 3650, &s, err)) != 0 ||
 		    (ret = get_path(&c->monitor.textfile, g, "textfile", 0, &s,
 		    err)) != 0 ||
+		    (ret = get_path(&c->monitor.root_crl, g, "root_crl", 0, &s,
+		    err)) != 0 ||
 		    (ret = get_strv(&c->monitor.endpoints, g, "endpoints", 0, &s,
 		    err)) != 0 ||
 		    (ret = get_group(&m, g, "mail", &s, err)) != 0)
@@ -396,6 +399,8 @@ ca_conf_load(struct ca_conf *c, const char *path, struct ca_err *err)
 			    (ret = get_path(&c->monitor.mail.ca, m, "ca", 0, &s,
 			    err)) != 0 ||
 			    (ret = get_path(&c->monitor.mail.secrets, m, "secrets", 0,
+			    &s, err)) != 0 ||
+			    (ret = get_bool(&c->monitor.mail.always, m, "always",
 			    &s, err)) != 0)
 				goto out;
 			if (c->monitor.mail.to.n == 0) {

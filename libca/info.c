@@ -80,46 +80,8 @@ ca_sign_csr_file(struct ca_issued *out, struct ca *ca,
 
 /* ---- show -------------------------------------------------------------- */
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 static void
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len :
-		    0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->p != NULL && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t nc = (b->cap ? b->cap : 512);
-			char *np;
-			while (nc <= b->len + (size_t)n)
-				nc *= 2;
-			if ((np = realloc(b->p, nc)) == NULL)
-				return;
-			b->p = np;
-			b->cap = nc;
-		}
-	}
-}
-
-static void
-show_names(struct sbuf *b, gnutls_x509_crt_t c)
+show_names(struct ca_sbuf *b, gnutls_x509_crt_t c)
 {
 	unsigned char buf[512];
 	char shown[64];
@@ -134,13 +96,13 @@ show_names(struct sbuf *b, gnutls_x509_crt_t c)
 			break;
 		buf[n] = '\0';
 		if (type == GNUTLS_SAN_DNSNAME)
-			sb_printf(b, "  DNS:           %s\n", buf);
+			ca_sb_printf(b, "  DNS:           %s\n", buf);
 		else if (type == GNUTLS_SAN_RFC822NAME)
-			sb_printf(b, "  email:         %s\n", buf);
+			ca_sb_printf(b, "  email:         %s\n", buf);
 		else if (type == GNUTLS_SAN_IPADDRESS && (n == 4 || n == 16) &&
 		    inet_ntop(n == 4 ? AF_INET : AF_INET6, buf, shown,
 		    sizeof(shown)) != NULL)
-			sb_printf(b, "  IP:            %s\n", shown);
+			ca_sb_printf(b, "  IP:            %s\n", shown);
 	}
 }
 
@@ -153,7 +115,7 @@ ca_show(char **out, struct ca *ca, const char *key, time_t now,
 	gnutls_x509_crt_t c = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t issuer = { NULL, 0 };
-	struct sbuf b = { NULL, 0, 0 };
+	struct ca_sbuf b = { NULL, 0, 0, 0 };
 	char *p = NULL, *subj = NULL, t1[32], t2[32], fp[65], kd[32], eku[128];
 	size_t n;
 	unsigned i;
@@ -181,39 +143,39 @@ ca_show(char **out, struct ca *ca, const char *key, time_t now,
 	gnutls_x509_crt_get_issuer_dn3(c, &issuer, 0);
 	ca_time_format(t1, sizeof(t1), gnutls_x509_crt_get_activation_time(c));
 	ca_time_format(t2, sizeof(t2), gnutls_x509_crt_get_expiration_time(c));
-	sb_printf(&b, "name:            %s\n", e->name);
-	sb_printf(&b, "serial:          %s\n", e->serial);
-	sb_printf(&b, "status:          %s", state);
+	ca_sb_printf(&b, "name:            %s\n", e->name);
+	ca_sb_printf(&b, "serial:          %s\n", e->serial);
+	ca_sb_printf(&b, "status:          %s", state);
 	if (e->status == 'R') {
 		char t3[32];
 		ca_time_format(t3, sizeof(t3), e->revoked_at);
-		sb_printf(&b, " (%s, %s)", t3, ca_reason_name(e->reason));
+		ca_sb_printf(&b, " (%s, %s)", t3, ca_reason_name(e->reason));
 	} else if (e->not_after > now)
-		sb_printf(&b, " (%lld days left)",
+		ca_sb_printf(&b, " (%lld days left)",
 		    (long long)((e->not_after - now) / 86400));
-	sb_printf(&b, "\nsubject:         %s\n", subj ? subj : "");
-	sb_printf(&b, "issuer:          %.*s\n", (int)issuer.size,
+	ca_sb_printf(&b, "\nsubject:         %s\n", subj ? subj : "");
+	ca_sb_printf(&b, "issuer:          %.*s\n", (int)issuer.size,
 	    issuer.data ? (char *)issuer.data : "");
-	sb_printf(&b, "not before:      %s\nnot after:       %s\n", t1, t2);
+	ca_sb_printf(&b, "not before:      %s\nnot after:       %s\n", t1, t2);
 	if (gnutls_pubkey_init(&pub) >= 0 &&
 	    gnutls_pubkey_import_x509(pub, c, 0) >= 0) {
 		ca_pubkey_describe(kd, sizeof(kd), pub);
-		sb_printf(&b, "key:             %s\n", kd);
+		ca_sb_printf(&b, "key:             %s\n", kd);
 	}
 	for (i = 0;; i++) {
 		n = sizeof(eku);
 		if (gnutls_x509_crt_get_key_purpose_oid(c, i, eku, &n, NULL) < 0)
 			break;
-		sb_printf(&b, "purpose:         %s\n",
+		ca_sb_printf(&b, "purpose:         %s\n",
 		    strcmp(eku, GNUTLS_KP_TLS_WWW_SERVER) == 0 ? "serverAuth" :
 		    strcmp(eku, GNUTLS_KP_TLS_WWW_CLIENT) == 0 ? "clientAuth" : eku);
 	}
-	sb_printf(&b, "names:\n");
+	ca_sb_printf(&b, "names:\n");
 	show_names(&b, c);
 	if (ca_cert_sha256(fp, sizeof(fp), c) == 0)
-		sb_printf(&b, "sha256:          %s\n", fp);
-	sb_printf(&b, "file:            %s\n", p);
-	if (b.p == NULL) {
+		ca_sb_printf(&b, "sha256:          %s\n", fp);
+	ca_sb_printf(&b, "file:            %s\n", p);
+	if (b.oom || b.p == NULL) {
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
 		goto out;
 	}

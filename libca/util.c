@@ -2,6 +2,8 @@
  * util.c - names of enums, string lists, hex.
  */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -164,4 +166,61 @@ ca_name_check(const char *name, struct ca_err *err)
 		    " starting with a letter or digit", name);
 	}
 	return 0;
+}
+
+/* ---- a growing string -------------------------------------------------- */
+
+static int
+sb_reserve(struct ca_sbuf *b, size_t more)
+{
+	size_t nc;
+	char *np;
+
+	if (b->oom)
+		return -1;
+	if (b->p != NULL && b->len + more < b->cap)
+		return 0;
+	nc = b->cap ? b->cap : 1024;
+	while (nc <= b->len + more)
+		nc *= 2;
+	if ((np = realloc(b->p, nc)) == NULL) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = np;
+	b->cap = nc;
+	return 0;
+}
+
+void
+ca_sb_put(struct ca_sbuf *b, const char *s, size_t n)
+{
+	if (sb_reserve(b, n) != 0)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+ca_sb_printf(struct ca_sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	if (sb_reserve(b, (size_t)n) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }

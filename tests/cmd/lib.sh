@@ -8,12 +8,21 @@ printf 'correct horse battery staple\n' >"$PASSFILE"; chmod 600 "$PASSFILE"
 # Tool shorthands.
 root() { "$B/tierca-root" "$@"; }
 ica()  { "$B/tierca-ica" "$@"; }
+mon()  { "$B/tierca-monitor" "$@"; }
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
 step() { echo "--- $*"; }
 
 # ok CMD...: must succeed.
 ok() { "$@" >"$T/.out" 2>&1 || { cat "$T/.out"; fail "expected success: $*"; }; }
+# expect CODE CMD...: must exit with CODE (tierca-monitor's states);
+# output in $T/.out and $T/.err.
+expect() {
+	local want=$1; shift
+	local rc=0
+	"$@" >"$T/.out" 2>"$T/.err" || rc=$?
+	[ $rc = "$want" ] || { cat "$T/.out" "$T/.err"; fail "exit $rc, want $want: $*"; }
+}
 # bad PATTERN CMD...: must fail with a non-zero exit, one line on stderr
 # matching PATTERN (grep -E), and no crash.
 bad() {

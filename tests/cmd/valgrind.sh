@@ -4,7 +4,7 @@
 command -v valgrind >/dev/null || fail "valgrind missing"
 real=$B
 mkdir vgbin
-for t in tierca tierca-root tierca-ica; do
+for t in tierca tierca-root tierca-ica tierca-renew tierca-monitor; do
 	cat >vgbin/$t <<W
 #!/bin/sh
 exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
@@ -29,6 +29,14 @@ ok ica export --dir server web --pkcs12 web.p12 --passphrase-file p12.pass
 ok root crl --dir root --passphrase-file "$PASSFILE"
 ok root log --dir root --verify
 ok "$B/tierca" ica --version
+# The lifecycle tools: renew from a template (issue, install), monitor.
+mkdir tpl inst
+printf 'name = "app";\nca = "server";\ndns = [ "app.internal" ];\ninstall: { cert = "%s/inst/app.crt"; key = "%s/inst/app.key"; mode = 0640; };\nreload = "true";\n' "$T" "$T" >tpl/app.cfg
+printf 'server: { dir = "server"; };\nclient: { dir = "client"; };\ntemplates = "tpl";\nmonitor: { textfile = "tierca.prom"; };\n' >vg.cfg
+ok "$B/tierca-renew" -c vg.cfg
+ok "$B/tierca-renew" -c vg.cfg --json
+rc=0; "$B/tierca-monitor" -c vg.cfg --json >mon.out 2>&1 || rc=$?
+[ $rc -le 2 ] || { cat mon.out; fail "monitor exit $rc"; }
 # Failure paths must be clean too.
 bad "already has a valid certificate" ica issue --dir server web --dns web.internal
 bad "outside the issuer's name constraints" ica issue --dir server evil --dns evil.example.com

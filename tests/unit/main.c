@@ -219,6 +219,7 @@ main(void)
 	register_file();
 	register_log();
 	register_ca();
+	register_monitor();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() +

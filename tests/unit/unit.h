@@ -53,5 +53,6 @@ void register_conf(void);
 void register_file(void);
 void register_log(void);
 void register_ca(void);
+void register_monitor(void);
 
 #endif
