@@ -211,7 +211,22 @@ struct mon {
 	struct ca_mon_report *r;
 	struct mon_ca cas[CA_KIND__MAX];
 	gnutls_x509_crt_t root; /* borrowed: the root dir's or an ICA's copy */
+	struct ca_templates tpls;  /* empty when none, or unloadable */
+	int tpls_ok;               /* loaded (else tpl_err says why) */
+	struct ca_err tpl_err;
 };
+
+/* Whether tierca-renew looks after this name of this CA. */
+static int
+templated(const struct mon *m, enum ca_kind k, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->tpls.n; i++)
+		if (m->tpls.v[i].ca == k && strcmp(m->tpls.v[i].name, name) == 0)
+			return 1;
+	return 0;
+}
 
 static const char *
 kname(enum ca_kind k)
@@ -561,7 +576,8 @@ add_expiry(struct mon *m, enum ca_mon_kind kind, enum ca_mon_state st,
 		    "expired on %s: %s", date, fix);
 	if (st == CA_MON_CRITICAL)
 		return ca_mon_add(m->r, kind, st, name, ca, serial, &na, path,
-		    "%lld days left, fewer than %d: %s now", days, crit, fix);
+		    "%lld days left, fewer than %d, act today: %s", days, crit,
+		    fix);
 	if (st == CA_MON_WARNING)
 		return ca_mon_add(m->r, kind, st, name, ca, serial, &na, path,
 		    "%lld days left, fewer than %d: %s", days, warn, fix);
@@ -582,6 +598,7 @@ check_issued(struct mon *m, enum ca_kind k)
 	struct ca_err e = { 0 };
 	size_t i, n = 0;
 	int ret = 0, warn, crit;
+	char fix[512];
 
 	if (db == NULL)
 		return 0;
@@ -611,12 +628,19 @@ check_issued(struct mon *m, enum ca_kind k)
 				continue;
 		}
 		st = ca_mon_expiry_state(v[i]->not_after, m->now, warn, crit);
+		if (k == CA_KIND_ROOT)
+			snprintf(fix, sizeof(fix), "have the root sign a new "
+			    "intermediate");
+		else if (templated(m, k, v[i]->name))
+			snprintf(fix, sizeof(fix), "tierca-renew renews it: is "
+			    "the daily job running? Read its errors");
+		else
+			snprintf(fix, sizeof(fix), "no template: reissue it "
+			    "('tierca-ica issue --dir %s %s --replace ...' or "
+			    "'sign'), or revoke it if it is no longer used",
+			    m->cas[k].dir, v[i]->name);
 		ret = add_expiry(m, CA_MON_CERT, st, v[i]->name, kname(k),
-		    v[i]->serial, v[i]->not_after, NULL, warn, crit,
-		    k == CA_KIND_ROOT ?
-		    "have the root sign a new intermediate" :
-		    "renew it (tierca-renew), or revoke it if it is no longer "
-		    "used");
+		    v[i]->serial, v[i]->not_after, NULL, warn, crit, fix);
 	}
 	free(v);
 	return ret;
@@ -877,20 +901,17 @@ out:
 static int
 check_templates(struct mon *m)
 {
-	struct ca_templates ts;
-	struct ca_err e = { 0 };
 	size_t i;
 	int ret = 0;
 
 	if (m->conf->templates == NULL)
 		return 0;
-	if (ca_templates_load(&ts, m->conf->templates, &e) != 0)
+	if (!m->tpls_ok)
 		return ca_mon_add(m->r, CA_MON_CONFIG, CA_MON_UNKNOWN,
 		    "templates", NULL, NULL, NULL, m->conf->templates, "%s",
-		    e.msg);
-	for (i = 0; i < ts.n && ret == 0; i++)
-		ret = check_template(m, &ts.v[i]);
-	ca_templates_free(&ts);
+		    m->tpl_err.msg);
+	for (i = 0; i < m->tpls.n && ret == 0; i++)
+		ret = check_template(m, &m->tpls.v[i]);
 	return ret;
 }
 
@@ -1038,6 +1059,9 @@ ca_monitor_run(struct ca_mon_report *out, const struct ca_conf *conf,
 	m.conf = conf;
 	m.now = now;
 	m.r = out;
+	if (conf->templates != NULL)
+		m.tpls_ok = ca_templates_load(&m.tpls, conf->templates,
+		    &m.tpl_err) == 0;
 	if ((ret = open_cas(&m)) != 0 || (ret = check_cas(&m)) != 0)
 		goto out;
 	for (k = 0; k < CA_KIND__MAX; k++)
@@ -1051,6 +1075,8 @@ ca_monitor_run(struct ca_mon_report *out, const struct ca_conf *conf,
 	ret = 0;
 out:
 	close_cas(&m);
+	if (m.tpls_ok)
+		ca_templates_free(&m.tpls);
 	if (ret != 0) {
 		ca_mon_report_free(out);
 		out->now = now;

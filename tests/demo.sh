@@ -2,7 +2,9 @@
 # demo: a whole three-tier hierarchy in a local folder (default ./demo):
 # offline root, server and client intermediates, server certificates for
 # the reverse proxies of seed 004, one admin client certificate, a
-# revocation, CRLs, then a listing and independent verification.
+# revocation, CRLs, then a listing and independent verification; the
+# daily jobs: tierca-renew from templates, tierca-monitor with its
+# textfile and a mail to a local SMTP server; a drill 65 days ahead.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-$here/bin}
@@ -15,6 +17,16 @@ fi
 mkdir -p "$D"; cd "$D"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+# runs CMD, which must exit with CODE (tierca-monitor: 1 is WARNING).
+run_rc() {
+	local want=$1 rc=0; shift
+	printf '$ %s\n' "$*"
+	"$@" || rc=$?
+	echo "(exit $rc)"
+	[ "$rc" = "$want" ] || { echo "demo: expected exit $want" >&2; exit 1; }
+}
+smtpd_pid=
+trap '[ -z "$smtpd_pid" ] || kill "$smtpd_pid" 2>/dev/null' EXIT
 
 # The demo's root passphrase: random, in a 0600 file (never on argv).
 umask 077
@@ -70,6 +82,28 @@ CFG
 export TIERCA_CONFIG=$(pwd)/tierca.cfg
 run "$B/tierca-renew"
 run "$B/tierca-renew"
+say "daily monitoring: certificates, CA certificates, CRLs, installed files"
+# The copy of the root CRL that the servers load, brought from the ceremony.
+cp root/crl.pem root-crl.pem
+mail=
+if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+	# A local SMTP server (Debian's python3-aiosmtpd) into the maildir mail/.
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p mail/tmp mail/new mail/cur
+	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$(pwd)/mail" >smtpd.log 2>&1 &
+	smtpd_pid=$!
+	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	mail="mail: { url = \"smtp://127.0.0.1:$port\"; starttls = false;
+                   from = \"pki@example.internal\"; to = [ \"ops@example.internal\" ]; };"
+fi
+cat >>tierca.cfg <<CFG
+monitor: { warn_days = 30; critical_days = 7; textfile = "tierca.prom";
+           root_crl = "root-crl.pem";
+           $mail };
+CFG
+run_rc 0 "$B/tierca-monitor"
+run grep -E '^tierca_(monitor_state|crl_next_update_seconds)' tierca.prom
+
 say "what the CA host holds"
 run "$B/tierca-ica" list --dir server-ica
 run "$B/tierca-ica" list --dir client-ica
@@ -87,7 +121,20 @@ echo "client-ica/issued/laptop-old/cert.pem: refused (revoked), as it should be"
 
 in65=$(date -u -d '+65 days' +%Y-%m-%dT%H:%M:%SZ)
 say "a drill, 65 days ahead (TIERCA_NOW=$in65): the proxies are renewed with new keys and reloaded"
+echo "first the monitor, as if no daily job had run for 65 days: the CRLs have"
+echo "expired (CRITICAL), the 90-day certificates have 24 days left (WARNING)"
+TIERCA_NOW=$in65 run_rc 2 "$B/tierca-monitor" ${mail:+--mail}
 TIERCA_NOW=$in65 run "$B/tierca-renew"
 run cat installed/reloads.log
+echo "after tierca-renew (new keys, fresh CRLs), only the certificates issued"
+echo "by hand still need attention"
+TIERCA_NOW=$in65 run_rc 1 "$B/tierca-monitor"
+if [ -n "$mail" ]; then
+	say "the mail the monitor sent (in $(pwd)/mail/new)"
+	m=$(ls mail/new | head -1)
+	[ -n "$m" ] || { echo "demo: no mail arrived" >&2; exit 1; }
+	sed -n '/^Subject:/p' "mail/new/$m"
+	sed -n '/^$/,$p' "mail/new/$m" | head -12
+fi
 
 say "done: the hierarchy is in $(pwd)"

@@ -169,8 +169,8 @@ step "the unrenewed 90-day leaf at 65, 85 and 95 days (day 10: above)"
 for d in 65 85 95; do
 	crls $d
 	case $d in
-	65) want=1; state=WARNING; detail="24 days left, fewer than 30: renew it" ;;
-	85) want=2; state=CRITICAL; detail="4 days left, fewer than 7: renew it .* now" ;;
+	65) want=1; state=WARNING; detail="24 days left, fewer than 30: no template: reissue it \('tierca-ica issue --dir server db --replace" ;;
+	85) want=2; state=CRITICAL; detail="4 days left, fewer than 7, act today: no template: reissue it" ;;
 	95) want=2; state=CRITICAL; detail="expired on $(date -u -d "@$(( t0 + 90 * 86400 ))" +%Y-%m-%d)" ;;
 	esac
 	TIERCA_NOW=$(at $d) expect $want mon -c tierca.cfg
@@ -190,6 +190,11 @@ TIERCA_NOW=$(at 95) ok ica revoke --dir client alice --reason cessationOfOperati
 crls 95
 TIERCA_NOW=$(at 95) expect 0 mon -c tierca.cfg
 norow '[A-Z]+' certificate db
+
+step "day 110: a templated name nearing its end points at tierca-renew"
+crls 110
+TIERCA_NOW=$(at 110) expect 1 mon -c tierca.cfg
+row WARNING certificate web "20 days left, fewer than 30: tierca-renew renews it: is the daily job running"
 
 step "intermediates close to their end: WARNING under leaf+renew days, CRITICAL under leaf days"
 mkdir ica2

@@ -137,7 +137,7 @@ PY
 short=$(openssl x509 -in server/issued/short/cert.pem -noout -serial | cut -d= -f2)
 grep -q "^1 of [0-9]* checks need attention: 0 CRITICAL, 1 WARNING, 0 UNKNOWN" "$m" || { cat "$m"; fail "body summary"; }
 grep -Eq "^WARNING   certificate server/short, serial $short, not after .* \((19|20) days\)" "$m" || { cat "$m"; fail "body line"; }
-grep -Eq "^          (19|20) days left, fewer than 30: renew it" "$m" || fail "body detail"
+grep -Eq "^          (19|20) days left, fewer than 30: no template: reissue it" "$m" || fail "body detail"
 
 step "SMTP down: a clear error, UNKNOWN (3), textfile and JSON still written"
 mailcfg down.cfg "smtp://127.0.0.1:$down" false root/ca.crt
