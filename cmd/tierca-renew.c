@@ -38,7 +38,7 @@ struct result {
 	char serial[44];          /* the new certificate, if one was made */
 	time_t not_after;
 	int installed;            /* files replaced */
-	char revoked[44];         /* the superseded certificate, revoked */
+	char revoked[256];        /* superseded certificates revoked now */
 	const char *reload;       /* "ok", "failed", "none" */
 	char error[1600];
 };
@@ -135,6 +135,9 @@ has_install(const struct ca_template *t)
 	    t->install.fullchain;
 }
 
+static void revoke_superseded(struct ctx *c, struct result *r,
+    struct ca *ca);
+
 static void
 do_template(struct ctx *c, struct result *r)
 {
@@ -174,6 +177,15 @@ do_template(struct ctx *c, struct result *r)
 		}
 		snprintf(r->serial, sizeof(r->serial), "%s", is.serial);
 		r->not_after = is.not_after;
+		if (c->conf.policy.revoke_superseded && r->plan.action ==
+		    CA_RENEW_RENEW && r->plan.serial[0] &&
+		    ca_superseded_mark(ca, t->name, r->plan.serial, &err) != 0) {
+			snprintf(r->error, sizeof(r->error), "%s: renewed as %s, "
+			    "but the old serial %s cannot be marked for "
+			    "revocation: %s", t->name, is.serial,
+			    r->plan.serial, err.msg);
+			/* The install and reload still go ahead. */
+		}
 		if (is.capped)
 			msg_warn("'%s' validity cut to the intermediate's "
 			    "notAfter", t->name);
@@ -203,22 +215,47 @@ do_template(struct ctx *c, struct result *r)
 			    "reload)", t->name, why);
 		}
 	}
-	/* The old certificate is revoked (superseded) once its successor is
-	 * in place and the service reloaded, when the config asks for it. */
 	if (c->conf.policy.revoke_superseded && r->error[0] == '\0' &&
-	    r->plan.action == CA_RENEW_RENEW && r->plan.serial[0] &&
-	    strcmp(r->reload, "failed") != 0) {
-		struct ca_strv out = { NULL, 0 };
-		if (ca_revoke(&out, ca, r->plan.serial, CA_REASON_SUPERSEDED,
-		    c->now, &err) != 0)
-			snprintf(r->error, sizeof(r->error), "%s: cannot revoke the "
-			    "superseded serial %s: %s", t->name, r->plan.serial,
-			    err.msg);
-		else
-			snprintf(r->revoked, sizeof(r->revoked), "%s",
-			    r->plan.serial);
-		ca_strv_free(&out);
+	    strcmp(r->reload, "failed") != 0)
+		revoke_superseded(c, r, ca);
+}
+
+/* The replaced certificates are revoked (superseded) once their successor
+ * is installed and the service reloaded, when the config asks for it. A
+ * run that failed before that left them marked; this one finishes. */
+static void
+revoke_superseded(struct ctx *c, struct result *r, struct ca *ca)
+{
+	const char *name = r->t->name;
+	struct ca_strv sv = { NULL, 0 };
+	struct ca_err err = { 0 };
+	size_t i, used = 0;
+
+	if (ca_superseded_pending(&sv, ca, name, &err) != 0) {
+		snprintf(r->error, sizeof(r->error), "%s: %s", name, err.msg);
+		return;
 	}
+	for (i = 0; i < sv.n; i++) {
+		struct ca_strv out = { NULL, 0 };
+		int ret = ca_revoke(&out, ca, sv.v[i], CA_REASON_SUPERSEDED,
+		    c->now, &err);
+		ca_strv_free(&out);
+		/* Revoked by hand in between: nothing left to do. */
+		if (ret != 0 && ret != CA_EEXIST) {
+			snprintf(r->error, sizeof(r->error), "%s: cannot revoke "
+			    "the superseded serial %s: %s", name, sv.v[i],
+			    err.msg);
+			break;
+		}
+		if (ret == 0 && used + strlen(sv.v[i]) + 2 < sizeof(r->revoked))
+			used += (size_t)snprintf(r->revoked + used,
+			    sizeof(r->revoked) - used, "%s%s", used ? " " : "",
+			    sv.v[i]);
+		memset(&err, 0, sizeof(err));
+	}
+	if (i == sv.n && sv.n > 0 && ca_superseded_clear(ca, name, &err) != 0)
+		snprintf(r->error, sizeof(r->error), "%s: %s", name, err.msg);
+	ca_strv_free(&sv);
 }
 
 static int

@@ -546,6 +546,15 @@ int ca_issue_keep_key(struct ca_issued *out, struct ca *ca,
 /* Marks or clears "the reload of NAME still has to run". */
 int ca_reload_pending_set(struct ca *ca, const char *name, int pending,
     struct ca_err *err);
+/* policy.revoke_superseded: the serials NAME's renewals replaced, kept in
+ * issued/.NAME.superseded until its successor is installed and reloaded
+ * (a run that fails there leaves them for the next). mark adds one;
+ * pending lists them (none: an empty list); clear forgets them. */
+int ca_superseded_mark(struct ca *ca, const char *name, const char *serial,
+    struct ca_err *err);
+int ca_superseded_pending(struct ca_strv *out, struct ca *ca,
+    const char *name, struct ca_err *err);
+int ca_superseded_clear(struct ca *ca, const char *name, struct ca_err *err);
 
 /* ---- monitoring: checks, states, textfile, endpoints, mail ------------- */
 

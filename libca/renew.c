@@ -52,6 +52,104 @@ ca_reload_pending_set(struct ca *ca, const char *name, int pending,
 	return ret;
 }
 
+static char *
+superseded_path(struct ca *ca, const char *name)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/issued/.%s.superseded", ca->dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+int
+ca_superseded_pending(struct ca_strv *out, struct ca *ca, const char *name,
+    struct ca_err *err)
+{
+	char *p = superseded_path(ca, name), *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (p == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	if (!ca_file_exists(p))
+		goto out;
+	if ((ret = ca_file_read(&buf, &len, p, 64 * 1024, err)) != 0)
+		goto out;
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		struct ca_serial sn;
+		if (ca_serial_from_hex(&sn, line) != 0) {
+			ret = ca_err_set(err, CA_EDB, "%s: '%.44s' is not a "
+			    "serial", p, line);
+			break;
+		}
+		if (ca_strv_add(out, line) != 0) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (ret != 0)
+		ca_strv_free(out);
+out:
+	free(buf);
+	free(p);
+	return ret;
+}
+
+int
+ca_superseded_mark(struct ca *ca, const char *name, const char *serial,
+    struct ca_err *err)
+{
+	struct ca_strv sv;
+	char *p, *all = NULL;
+	size_t i, len = 0;
+	int ret;
+
+	if ((ret = ca_superseded_pending(&sv, ca, name, err)) != 0)
+		return ret;
+	for (i = 0; i < sv.n; i++)
+		if (strcmp(sv.v[i], serial) == 0) {
+			ca_strv_free(&sv);
+			return 0;
+		}
+	if ((ret = ca_strv_add(&sv, serial)) != 0 ||
+	    (p = superseded_path(ca, name)) == NULL) {
+		ca_strv_free(&sv);
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < sv.n; i++)
+		len += strlen(sv.v[i]) + 1;
+	if ((all = malloc(len + 1)) == NULL)
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+	else {
+		char *w = all;
+		for (i = 0; i < sv.n; i++)
+			w += sprintf(w, "%s\n", sv.v[i]);
+		ret = ca_file_write_atomic(p, all, len, 0600, err);
+	}
+	free(all);
+	free(p);
+	ca_strv_free(&sv);
+	return ret;
+}
+
+int
+ca_superseded_clear(struct ca *ca, const char *name, struct ca_err *err)
+{
+	char *p = superseded_path(ca, name);
+	int ret = 0;
+
+	if (p == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	if (unlink(p) == -1 && errno != ENOENT)
+		ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s", p,
+		    strerror(errno));
+	free(p);
+	return ret;
+}
+
 /* The serial of issued/NAME/cert.pem, "" when absent. */
 static void
 published_serial(char *buf, size_t len, struct ca *ca, const char *name)

@@ -152,16 +152,27 @@ else
 	echo "(libfaketime not installed: skipped)"
 fi
 
-step "policy.revoke_superseded: the replaced certificate is revoked, and in the CRL"
+step "policy.revoke_superseded: the replaced certificate is revoked once its successor is reloaded"
 cat >>tierca.cfg <<CFG
 policy: { revoke_superseded = true; };
 CFG
 old_serial=$(openssl x509 -in inst/web.crt -noout -serial | cut -d= -f2)
 later=$(( $(date -u -d "$(openssl x509 -in inst/web.crt -noout -enddate | cut -d= -f2)" +%s) - 20 * 86400 ))
-TIERCA_NOW=$(date -u -d "@$later" +%Y-%m-%dT%H:%M:%SZ) ok renew
+# The reload fails: the service may still serve the old one, so it stays
+# valid, and is remembered for the run that gets through.
+sed -i "s|^reload = .*|reload = \"exit 3\";|" tpl/web.cfg
+TIERCA_NOW=$(date -u -d "@$later" +%Y-%m-%dT%H:%M:%SZ) renew >r.out 2>&1 && { cat r.out; fail "a failed reload exited 0"; }
+grep -q "web: reload 'exit 3' exited 3" r.out || { cat r.out; fail "failed reload not reported"; }
+grep -q "^V.*	$old_serial	web	" server/index.txt || fail "revoked although the service may still serve it"
+grep -qx "$old_serial" server/issued/.web.superseded || fail "the replaced serial is not remembered"
+sed -i "s|^reload = .*|reload = \"true\";|" tpl/web.cfg
+TIERCA_NOW=$(date -u -d "@$(( later + 3600 ))" +%Y-%m-%dT%H:%M:%SZ) ok renew
 grep -q "superseded $old_serial revoked" "$T/.out" || { cat "$T/.out"; fail "superseded not revoked"; }
 grep -q "^R.*,superseded	$old_serial	web	" server/index.txt || fail "index lacks the superseded revocation"
 openssl crl -in server/crl.pem -noout -text | grep -A5 "$old_serial" | grep -q Superseded || fail "CRL lacks the superseded entry"
+[ ! -e server/issued/.web.superseded ] || fail "superseded marker left behind"
+TIERCA_NOW=$(date -u -d "@$(( later + 7200 ))" +%Y-%m-%dT%H:%M:%SZ) ok renew
+grep -q "superseded [0-9A-F]* revoked" "$T/.out" && { cat "$T/.out"; fail "revoked twice"; }
 
 step "no daily churn once a certificate ends with its intermediate"
 ok ica init --dir short --kind server --subject "CN=Short ICA"
