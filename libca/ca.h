@@ -774,4 +774,50 @@ int ca_templates_load(struct ca_templates *out, const char *dir,
     struct ca_err *err);
 void ca_templates_free(struct ca_templates *ts);
 
+
+/* ---- deployment of managed files (libca/deployhdr.c, deploy.c) --------- */
+
+/* A managed file declares its destination in comment lines at its top
+ * ("# ", "// " or "; " leaders):
+ *   deploy-target: /abs/path      required
+ *   deploy-owner: user[:group]    default: left as created (root:root)
+ *   deploy-mode: 0640             default 0644; 0600 for a private key
+ *   deploy-after: command         run once after the file changed
+ * A private key is only deployed when its mode is 0600/0400 and its
+ * header says "deploy-key: yes" (the accident of seed 003). */
+enum ca_deploy_state {
+	CA_DEPLOY_NEW,        /* nothing at the destination yet */
+	CA_DEPLOY_CHANGED,    /* content, owner or mode differ */
+	CA_DEPLOY_UNCHANGED,  /* left alone, not counted */
+	CA_DEPLOY__MAX
+};
+
+struct ca_deploy_item {
+	char *src;            /* the managed file as found */
+	char *target;         /* the declared absolute target */
+	char *dest;           /* root prefix + target */
+	int has_owner;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	char *after;          /* deploy-after, or NULL */
+	int is_key;           /* holds a private key */
+	enum ca_deploy_state state;   /* set by ca_deploy_scan */
+};
+
+struct ca_deploy {
+	struct ca_deploy_item *v;
+	size_t n;
+	struct ca_strv problems;      /* every "file:line: what" found */
+};
+
+/* Discovers every managed file under sources (files or directories,
+ * recursively), parses and validates every header against root (NULL or
+ * "" for "/"), and compares each with its destination. All problems are
+ * collected in out->problems; the return is CA_ECONF when there is any,
+ * so nothing may be placed. */
+int ca_deploy_scan(struct ca_deploy *out, const struct ca_strv *sources,
+    const char *root, struct ca_err *err);
+void ca_deploy_free(struct ca_deploy *d);
+
 #endif
