@@ -229,6 +229,11 @@ parse_args(struct args *a, const struct tool *t, int argc, char **argv)
 		case O_IFDUE: a->if_due = 1; break;
 		case O_JSON: a->json = 1; break;
 		case O_PKCS12: a->pkcs12 = optarg; break;
+		case O_CRL_BUNDLE: a->crl_bundle = optarg; break;
+		case O_TRUST: a->trust = optarg; break;
+		case O_CA_CERTS: a->ca_certs = optarg; break;
+		case O_DER: a->der = 1; break;
+		case O_WITH_ICA: a->with_ica = 1; break;
 		case O_REPLACE: a->replace = 1; break;
 		case O_ACCEPT_LAST: a->accept_last = 1; break;
 		default:

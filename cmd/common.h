@@ -46,6 +46,8 @@ void json_str(FILE *f, const char *s);
 struct args {
 	const char *dir, *config, *subject, *kind, *out, *crl_url, *reason;
 	const char *key, *root, *cn, *template, *pkcs12;
+	const char *crl_bundle, *trust, *ca_certs;
+	int der, with_ica;
 	struct pass_opts pass;
 	struct ca_strv permit, dns, ip, email;
 	int days, yes, verify, json, if_due, no_crl, replace, accept_last;
@@ -57,7 +59,8 @@ enum {
 	O_DIR = 256, O_SUBJECT, O_KEY, O_DAYS, O_PFILE, O_PFD, O_KIND, O_OUT,
 	O_PERMIT, O_CRLURL, O_YES, O_REASON, O_VERIFY, O_ROOT, O_CN, O_DNS,
 	O_IP, O_EMAIL, O_TEMPLATE, O_NOCRL, O_IFDUE, O_JSON, O_PKCS12,
-	O_REPLACE, O_ACCEPT_LAST, O_VERSION
+	O_REPLACE, O_ACCEPT_LAST, O_VERSION, O_CRL_BUNDLE, O_TRUST, O_CA_CERTS,
+	O_DER, O_WITH_ICA
 };
 
 /* The options every tool has. */

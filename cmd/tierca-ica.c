@@ -12,6 +12,10 @@
  *   tierca-ica list --dir D [--json]
  *   tierca-ica show --dir D SERIAL|NAME
  *   tierca-ica export --dir D NAME --pkcs12 OUT [--passphrase-file F]
+ *   tierca-ica export --dir D --crl-bundle OUT
+ *   tierca-ica export --dir D --trust OUT [--with-intermediate | --der]
+ *   tierca-ica export --dir D --ca-certificates DIR
+ *   tierca-ica root-crl --dir D FILE
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -39,6 +43,11 @@ usage(FILE *f)
 	    "  list    --dir D [--json]\n"
 	    "  show    --dir D SERIAL|NAME\n"
 	    "  export  --dir D NAME --pkcs12 OUT\n"
+	    "  export  --dir D --crl-bundle OUT       root + intermediate CRL\n"
+	    "  export  --dir D --trust OUT [--with-intermediate | --der]\n"
+	    "  export  --dir D --ca-certificates DIR  for update-ca-certificates\n"
+	    "  root-crl --dir D FILE                  take the root CRL from a\n"
+	    "                                         ceremony\n"
 	    "\n"
 	    "an encrypted intermediate key (init with a passphrase option) and\n"
 	    "export take --passphrase-file F (0600/0400), --passphrase-fd N or\n"
@@ -65,6 +74,11 @@ static const struct option longopts[] = {
 	{ "if-due", no_argument, NULL, O_IFDUE },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "pkcs12", required_argument, NULL, O_PKCS12 },
+	{ "crl-bundle", required_argument, NULL, O_CRL_BUNDLE },
+	{ "trust", required_argument, NULL, O_TRUST },
+	{ "ca-certificates", required_argument, NULL, O_CA_CERTS },
+	{ "der", no_argument, NULL, O_DER },
+	{ "with-intermediate", no_argument, NULL, O_WITH_ICA },
 	{ "replace", no_argument, NULL, O_REPLACE },
 	{ NULL, 0, NULL, 0 }
 };
@@ -533,19 +547,66 @@ cmd_show(struct args *a, struct ca_conf *conf, time_t now)
 	return ret;
 }
 
+/* export without a key: the CRL bundle and trust anchors. */
+static int
+export_public(struct args *a, time_t now)
+{
+	struct ca_err err = { 0 };
+	struct ca *ca = NULL;
+	char *written = NULL;
+	int ret;
+
+	if (a->npos != 0) {
+		msg_err("unexpected argument '%s': --crl-bundle, --trust and "
+		    "--ca-certificates export the CA's own files", a->pos[0]);
+		return 2;
+	}
+	if ((a->der || a->with_ica) && a->trust == NULL) {
+		msg_err("--der and --with-intermediate go with --trust");
+		return 2;
+	}
+	if (ca_open(&ca, a->dir, CA_OPEN_NEED_CERT, &err) != 0)
+		return fail(&err);
+	if (a->crl_bundle != NULL) {
+		if ((ret = ca_export_crl_bundle(ca, a->crl_bundle, now,
+		    &err)) == 0)
+			printf("wrote '%s': the root's and this intermediate's "
+			    "CRL (PEM)\n", a->crl_bundle);
+	} else if (a->trust != NULL) {
+		if ((ret = ca_export_trust(ca, a->trust, a->with_ica, a->der,
+		    &err)) == 0)
+			printf("wrote '%s': the root%s (%s)\n", a->trust,
+			    a->with_ica ? " and this intermediate" : "",
+			    a->der ? "DER" : "PEM");
+	} else if ((ret = ca_export_ca_certificates(&written, ca, a->ca_certs,
+	    &err)) == 0)
+		printf("wrote '%s': run update-ca-certificates\n", written);
+	free(written);
+	ca_close(ca);
+	return ret != 0 ? fail(&err) : 0;
+}
+
 static int
 cmd_export(struct args *a, struct ca_conf *conf, time_t now)
 {
 	struct ca_secret pass = { NULL, 0 };
 	struct ca_err err = { 0 };
 	struct ca *ca = NULL;
-	int ret;
+	int ret, kinds;
 
 	(void)conf;
-	(void)now;
 	if (need_dir(a))
 		return 2;
-	if (a->npos != 1 || a->pkcs12 == NULL) {
+	kinds = (a->pkcs12 != NULL) + (a->crl_bundle != NULL) +
+	    (a->trust != NULL) + (a->ca_certs != NULL);
+	if (kinds != 1) {
+		msg_err("export takes one of --pkcs12, --crl-bundle, --trust, "
+		    "--ca-certificates");
+		return 2;
+	}
+	if (a->pkcs12 == NULL)
+		return export_public(a, now);
+	if (a->npos != 1 || a->der || a->with_ica) {
 		msg_err("usage: tierca-ica export --dir D NAME --pkcs12 OUT");
 		return 2;
 	}
@@ -566,6 +627,34 @@ cmd_export(struct args *a, struct ca_conf *conf, time_t now)
 	return 0;
 }
 
+static int
+cmd_root_crl(struct args *a, struct ca_conf *conf, time_t now)
+{
+	struct ca_root_crl_info ri;
+	struct ca_err err = { 0 };
+	struct ca *ca = NULL;
+	char nu[32];
+	int ret;
+
+	(void)conf;
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 1) {
+		msg_err("usage: tierca-ica root-crl --dir D FILE");
+		return 2;
+	}
+	if (ca_open(&ca, a->dir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT, &err) != 0)
+		return fail(&err);
+	ret = ca_root_crl_import(&ri, ca, a->pos[0], now, &err);
+	ca_close(ca);
+	if (ret != 0)
+		return fail(&err);
+	ca_time_format(nu, sizeof(nu), ri.next_update);
+	printf("%s root CRL number %s: %zu revoked, next update %s\n",
+	    ri.unchanged ? "already have" : "took", ri.number, ri.nrevoked, nu);
+	return 0;
+}
+
 static const struct verb verbs[] = {
 	{ "init", cmd_init, NEED_KEY },
 	{ "install", cmd_install, 0 },
@@ -576,6 +665,7 @@ static const struct verb verbs[] = {
 	{ "list", cmd_list, 0 },
 	{ "show", cmd_show, 0 },
 	{ "export", cmd_export, NEED_KEY },
+	{ "root-crl", cmd_root_crl, 0 },
 };
 
 static const struct tool tool = {

@@ -28,6 +28,10 @@ const char *ca_profile_eku(enum ca_profile p);
 const char *ca_profile_name(enum ca_profile p);
 gnutls_digest_algorithm_t ca_sign_hash(gnutls_pubkey_t signer);
 
+/* 1 when crl carries a good signature of ca (its dates are the
+ * caller's to judge: GnuTLS would use the system clock). */
+int ca_crl_signed_by(gnutls_x509_crl_t crl, gnutls_x509_crt_t ca);
+
 /* PEM (a "-----BEGIN" line anywhere) or else DER. */
 gnutls_x509_crt_fmt_t ca_fmt_of(const gnutls_datum_t *d);
 

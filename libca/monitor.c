@@ -419,26 +419,6 @@ check_cas(struct mon *m)
 	return 0;
 }
 
-/* GnuTLS 3.7 judges a CRL's dates by the system clock even with time
- * checks off (see verify.c); those bits are dropped, the dates are
- * judged at `now' below, and any other bit (a bad signature) counts. */
-static int
-crl_signature_ok(gnutls_x509_crl_t crl, gnutls_x509_crt_t ca)
-{
-	const unsigned timebits = GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
-	    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED;
-	unsigned vst = 0;
-
-	if (gnutls_x509_crl_verify(crl, &ca, 1,
-	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &vst) < 0)
-		return 0;
-	if (vst == 0)
-		return 1;
-	return (vst & timebits) != 0 &&
-	    (vst & ~(timebits | GNUTLS_CERT_INVALID)) == 0;
-}
-
 /* A CRL is CRITICAL when missing, unreadable, not the CA's, not yet or
  * no longer valid: servers that check it then refuse every client. An
  * intermediate's CRL is remade whenever fewer than crl_every_days are
@@ -469,7 +449,7 @@ check_crl_file(struct mon *m, enum ca_kind k, const char *name,
 	}
 	tu = gnutls_x509_crl_get_this_update(crl);
 	nu = gnutls_x509_crl_get_next_update(crl);
-	if (issuer != NULL && !crl_signature_ok(crl, issuer)) {
+	if (issuer != NULL && !ca_crl_signed_by(crl, issuer)) {
 		ret = ca_mon_add(m->r, CA_MON_CRL, CA_MON_CRITICAL, name,
 		    kname(k), NULL, NULL, p, "not signed by the %s CA; %s",
 		    kname(k), fix);
@@ -546,19 +526,38 @@ check_crl(struct mon *m, enum ca_kind k)
 	return ret;
 }
 
-/* monitor.root_crl: the copy of the root's CRL published on this host
- * (the online host has no root directory). It is judged like the root's
- * own, against the root the intermediates chain to. */
+/* The copies of the root's CRL on this host (which has no root
+ * directory): monitor.root_crl, where it is published, and the one each
+ * intermediate took with 'tierca-ica root-crl' for its CRL bundle. Each
+ * is judged like the root's own, against the root. */
 static int
 check_root_crl_copy(struct mon *m)
 {
 	const char *p = m->conf->monitor.root_crl;
+	enum ca_kind k;
+	int ret = 0;
 
-	if (p == NULL)
-		return 0;
-	return check_crl_file(m, CA_KIND_ROOT, "root-crl", p, m->root,
-	    m->cas[CA_KIND_ROOT].db, "sign a new one at a root ceremony "
-	    "(tierca-root crl) and publish it here");
+	if (p != NULL && (ret = check_crl_file(m, CA_KIND_ROOT, "root-crl", p,
+	    m->root, m->cas[CA_KIND_ROOT].db, "sign a new one at a root "
+	    "ceremony (tierca-root crl) and publish it here")) != 0)
+		return ret;
+	for (k = CA_KIND_SERVER; k <= CA_KIND_CLIENT && ret == 0; k++) {
+		struct ca *ca = m->cas[k].ca;
+		char *cp, name[32], fix[600];
+		if (ca == NULL || ca->root == NULL)
+			continue;
+		if ((cp = ca_path(ca, "root-crl.pem")) == NULL)
+			return CA_ENOMEM;
+		snprintf(name, sizeof(name), "root-crl-%s", kname(k));
+		snprintf(fix, sizeof(fix), "sign a new one at a root ceremony "
+		    "(tierca-root crl), take it with 'tierca-ica root-crl "
+		    "--dir %s' and export the CRL bundle again", m->cas[k].dir);
+		if (ca_file_exists(cp))
+			ret = check_crl_file(m, CA_KIND_ROOT, name, cp, ca->root,
+			    m->cas[CA_KIND_ROOT].db, fix);
+		free(cp);
+	}
+	return ret;
 }
 
 /* The detail of a certificate judged by its days left. */

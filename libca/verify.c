@@ -58,6 +58,18 @@ crl_status_ok(unsigned vst)
 }
 
 int
+ca_crl_signed_by(gnutls_x509_crl_t crl, gnutls_x509_crt_t ca)
+{
+	unsigned vst = 0;
+
+	if (gnutls_x509_crl_verify(crl, &ca, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &vst) < 0)
+		return 0;
+	return crl_status_ok(vst);
+}
+
+int
 ca_verify_chain(gnutls_x509_crt_t crt, gnutls_x509_crt_t *inter,
     size_t ninter, gnutls_x509_crt_t *anchors, size_t nanchors,
     gnutls_x509_crl_t *crls, size_t ncrls, const char *purpose, time_t now,

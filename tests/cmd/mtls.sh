@@ -24,13 +24,15 @@ ok ica revoke --dir client bob --reason keyCompromise
 # A certificate from the wrong intermediate, offered as a client cert.
 ok ica issue --dir server mallory --dns mallory.internal
 ok root crl --dir root --passphrase-file "$PASSFILE"
-cat root/crl.pem client/crl.pem >crl-bundle.pem
+# The root's CRL comes back from the ceremony; the server gets both CRLs.
+ok ica root-crl --dir client root/crl.pem
+ok ica export --dir client --crl-bundle crl-bundle.pem
 
 step "gnutls-serv: client intermediate as the only client trust, with CRL"
 port=$(free_port)
 gnutls-serv --port "$port" --echo --require-client-cert --verify-client-cert \
 	--x509certfile server/issued/web/fullchain.pem --x509keyfile server/issued/web/key.pem \
-	--x509cafile client/ca.crt --x509crlfile client/crl.pem >serv.log 2>&1 &
+	--x509cafile client/ca.crt --x509crlfile crl-bundle.pem >serv.log 2>&1 &
 pids+=($!)
 wait_port "$port" || { cat serv.log; fail "gnutls-serv did not start"; }
 
