@@ -118,6 +118,27 @@ install: all
 	for t in $(TOOLS); do install -m 0755 $(B)/bin/$$t $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/; done
 
+# make bench: tierca side by side with GnuTLS, OpenSSL, easy-rsa and
+# certtool in the same run (bench/run.sh; docs/performance.md).
+BENCH_BINS = $(B)/bench/floor $(B)/bench/issue
+
+$(B)/bench/%.o: bench/%.c libca/ca.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/bench/floor: $(B)/bench/floor.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/bench/issue: $(B)/bench/issue.o $(B)/libca.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench-build: $(BINS) layering $(BENCH_BINS)
+
+.PHONY: bench bench-build
+bench: deps
+	$(MAKE) bench-build
+	B=$(CURDIR)/$(B) bench/run.sh
+
 format:
 	clang-format -i libca/*.c libca/*.h cmd/*.c cmd/*.h tests/unit/*.c
 
