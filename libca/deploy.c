@@ -202,21 +202,12 @@ consider(struct scan *sc, const char *path, const struct stat *st,
 	size_t len = 0, i;
 	int ret, too_large = (size_t)st->st_size > CA_DEPLOY_MAX_FILE;
 
-	/* The same file by two ways (a source inside another): once. */
+	/* The same managed file by two ways (a source inside another):
+	 * once. */
 	for (i = 0; i < sc->nseen; i++)
 		if (sc->seen[i].dev == st->st_dev && sc->seen[i].ino ==
 		    st->st_ino)
 			return 0;
-	if (sc->nseen % 64 == 0) {
-		struct seen *ns = realloc(sc->seen, (sc->nseen + 64) *
-		    sizeof(*ns));
-		if (ns == NULL)
-			return CA_ENOMEM;
-		sc->seen = ns;
-	}
-	sc->seen[sc->nseen].dev = st->st_dev;
-	sc->seen[sc->nseen++].ino = st->st_ino;
-
 	if (too_large) {
 		if (read_head(&buf, &len, path) != 0)
 			return prob(&d->problems, "%s: cannot read: %s", path,
@@ -234,6 +225,17 @@ consider(struct scan *sc, const char *path, const struct stat *st,
 		    path) : 0;
 		goto out;
 	}
+	if (sc->nseen % 64 == 0) {
+		struct seen *ns = realloc(sc->seen, (sc->nseen + 64) *
+		    sizeof(*ns));
+		if (ns == NULL) {
+			ret = CA_ENOMEM;
+			goto out;
+		}
+		sc->seen = ns;
+	}
+	sc->seen[sc->nseen].dev = st->st_dev;
+	sc->seen[sc->nseen++].ino = st->st_ino;
 	if (too_large) {
 		ret = prob(&d->problems, "%s:%zu: too large to deploy (%lld "
 		    "bytes, at most %u)", path, h.target_line,
@@ -658,10 +660,19 @@ open_dir(size_t *out, struct apply *a, const char *target,
 			}
 		}
 		if (nfd == -1) {
-			ret = ca_err_set(err, errno == ELOOP || errno == ENOTDIR ?
-			    CA_EPERM : CA_EIO, "cannot open directory "
-			    "'%s%.*s': %s", a->d->root, (int)(e - target), target,
-			    errno == ELOOP ? "it is a symlink" : strerror(errno));
+			struct stat st;
+			int en = errno;
+			/* Planted since the plan was made: not followed. */
+			if ((en == ELOOP || en == ENOTDIR) && fstatat(fd, comp, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				ret = ca_err_set(err, CA_EPERM, "cannot place under "
+				    "'%s%.*s': %s", a->d->root, (int)(e - target),
+				    target, S_ISLNK(st.st_mode) ? "it is a symlink" :
+				    "it is not a directory");
+			else
+				ret = ca_err_set(err, CA_EIO, "cannot open directory "
+				    "'%s%.*s': %s", a->d->root, (int)(e - target),
+				    target, strerror(en));
 			goto out;
 		}
 		close(fd);

@@ -220,6 +220,7 @@ main(void)
 	register_log();
 	register_ca();
 	register_monitor();
+	register_deploy();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() +

@@ -54,5 +54,6 @@ void register_file(void);
 void register_log(void);
 void register_ca(void);
 void register_monitor(void);
+void register_deploy(void);
 
 #endif
