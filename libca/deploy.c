@@ -135,12 +135,13 @@ resolve_owner(struct ca_deploy_item *it, const struct ca_deploy_hdr *h,
 			    "(this runs as uid %u)", it->src, h->owner_line,
 			    h->owner, (unsigned)geteuid());
 		if (it->gid != (gid_t)-1 && it->gid != getegid()) {
-			gid_t gs[NGROUPS_MAX];
-			int i, n = getgroups(NGROUPS_MAX, gs);
-			for (i = 0; i < n; i++)
-				if (gs[i] == it->gid)
-					break;
-			if (n < 0 || i == n)
+			int i = 0, n = getgroups(0, NULL);
+			gid_t *gs = n > 0 ? calloc((size_t)n, sizeof(*gs)) : NULL;
+			if (gs != NULL && (n = getgroups(n, gs)) > 0)
+				for (i = 0; i < n && gs[i] != it->gid; i++)
+					;
+			free(gs);
+			if (n <= 0 || i == n)
 				return prob(pr, "%s:%zu: deploy-owner '%s' needs "
 				    "root or membership of group '%s'", it->src,
 				    h->owner_line, h->owner, h->group);
@@ -353,13 +354,12 @@ out:
 
 /* ---- validation of the whole set --------------------------------------- */
 
-static const struct ca_deploy_item *sort_base;
-
 static int
-by_target(const void *a, const void *b)
+by_target(const void *a, const void *b, void *items)
 {
+	const struct ca_deploy_item *v = items;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sort_base[i].target, sort_base[j].target);
+	int c = strcmp(v[i].target, v[j].target);
 
 	/* equal targets: in discovery order, so the first found is named */
 	return c != 0 ? c : (i < j ? -1 : i > j);
@@ -379,8 +379,7 @@ check_targets(struct ca_deploy *d)
 		return CA_ENOMEM;
 	for (i = 0; i < d->n; i++)
 		ix[i] = i;
-	sort_base = d->v;
-	qsort(ix, d->n, sizeof(*ix), by_target);
+	qsort_r(ix, d->n, sizeof(*ix), by_target, d->v);
 	for (i = 1; i < d->n && ret == 0; i++) {
 		const struct ca_deploy_item *a = &d->v[ix[i - 1]],
 		    *b = &d->v[ix[i]];

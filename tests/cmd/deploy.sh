@@ -217,6 +217,22 @@ grep -q "; deploy-after: 0 ran, 1 failed$" "$T/.out" || { cat "$T/.out"; fail "s
 cmp -s src/f.conf "$R/etc/f.conf" || fail "file of a failed deploy-after"
 ok dep --root "$R" src   # unchanged now: the command does not run again
 
+if [ -n "$OWNER" ] && command -v setpriv >/dev/null; then
+	step "not root: another owner is refused before anything is placed"
+	chmod o+x "$T"
+	mkdir -p np/src np/root
+	printf '# deploy-target: /x.conf\n# deploy-owner: root\nx\n' >np/src/x.conf
+	printf '# deploy-target: /y.conf\ny\n' >np/src/y.conf
+	chown -R "$OWNER:$OWNER" np
+	asuser() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
+	expect 1 asuser "$B/tierca-deploy" --root "$T/np/root" "$T/np/src"
+	grep -q "np/src/x.conf:2: deploy-owner 'root' needs root (this runs as uid $(id -u "$OWNER"))$" "$T/.err" || { cat "$T/.err"; fail "non-root owner"; }
+	[ -z "$(ls -A np/root)" ] || fail "placed something as non-root"
+	rm np/src/x.conf
+	ok asuser "$B/tierca-deploy" --root "$T/np/root" "$T/np/src"
+	[ "$(stat -c %U:%a np/root/y.conf)" = "$OWNER:644" ] || fail "non-root placement"
+fi
+
 step "sources from the config, relative to it; usage errors"
 mkdir -p cfgdir/tree
 printf '# deploy-target: /etc/from-config.conf\n' >cfgdir/tree/c.conf
