@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -34,13 +33,7 @@ usage(FILE *f)
 
 struct result {
 	const struct ca_template *t;
-	struct ca_renew_plan plan;
-	char serial[44];          /* the new certificate, if one was made */
-	time_t not_after;
-	int installed;            /* files replaced */
-	char revoked[256];        /* superseded certificates revoked now */
-	const char *reload;       /* "ok", "failed", "none" */
-	char error[1600];
+	struct ca_renew_result r;
 };
 
 struct ctx {
@@ -49,43 +42,6 @@ struct ctx {
 	int dry_run, json;
 	time_t now;
 };
-
-/* Runs the reload command through /bin/sh; 0 when it exits 0. */
-static int
-run_reload(const char *cmd, char *why, size_t len)
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		snprintf(why, len, "cannot fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		/* What the reload prints is a message for people: stderr, so
-		 * stdout stays the report (one JSON document with --json). */
-		dup2(2, 1);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR) {
-			snprintf(why, len, "cannot wait for '%s'", cmd);
-			return -1;
-		}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	if (WIFEXITED(st))
-		snprintf(why, len, "reload '%s' exited %d%s", cmd,
-		    WEXITSTATUS(st), WEXITSTATUS(st) == 127 ?
-		    " (command not found?)" : "");
-	else
-		snprintf(why, len, "reload '%s' killed by signal %d", cmd,
-		    WTERMSIG(st));
-	return -1;
-}
 
 static struct ca *
 ca_for(struct ctx *c, enum ca_kind kind, struct ca_err *err)
@@ -128,134 +84,30 @@ fail:
 	return NULL;
 }
 
-static int
-has_install(const struct ca_template *t)
-{
-	return t->install.cert || t->install.key || t->install.chain ||
-	    t->install.fullchain;
-}
-
-static void revoke_superseded(struct ctx *c, struct result *r,
-    struct ca *ca);
-
+/* The work is libca's (ca_renew_template, shared with tierca-harness);
+ * this is where its outcome is told. */
 static void
-do_template(struct ctx *c, struct result *r)
+do_template(struct ctx *c, struct result *res)
 {
-	const struct ca_template *t = r->t;
-	struct ca_issue_opts o = CA_ISSUE_OPTS_INIT;
-	struct ca_issued is;
+	const struct ca_template *t = res->t;
+	struct ca_renew_opts o = CA_RENEW_OPTS_INIT;
 	struct ca_err err = { 0 };
 	struct ca *ca;
-	int changed = 0;
 
-	memset(&is, 0, sizeof(is));
-	r->reload = "none";
-	if ((ca = ca_for(c, t->ca, &err)) == NULL ||
-	    ca_renew_plan(&r->plan, ca, t, c->conf.policy.renew_before_days,
-	    c->now, &err) != 0) {
-		snprintf(r->error, sizeof(r->error), "%s", err.msg);
+	memset(&res->r, 0, sizeof(res->r));
+	if ((ca = ca_for(c, t->ca, &err)) == NULL) {
+		snprintf(res->r.error, sizeof(res->r.error), "%s", err.msg);
 		return;
 	}
-	if (c->dry_run || r->plan.action == CA_RENEW_NONE)
-		return;
-	if (r->plan.action == CA_RENEW_ISSUE ||
-	    r->plan.action == CA_RENEW_RENEW) {
-		o.name = t->name;
-		o.subject = t->subject;
-		o.cn = t->cn;
-		o.dns = t->dns;
-		o.ip = t->ip;
-		o.email = t->email;
-		o.days = t->days ? t->days : c->conf.policy.leaf_days;
-		o.alg = t->has_key_alg ? t->key_alg : c->conf.policy.leaf_key;
-		o.replace = 1;
-		if (ca_issue_keep_key(&is, ca, &o, r->plan.action ==
-		    CA_RENEW_RENEW && !t->rotate_key, c->now, &err) != 0) {
-			snprintf(r->error, sizeof(r->error), "%s: %s", t->name,
-			    err.msg);
-			return;
-		}
-		snprintf(r->serial, sizeof(r->serial), "%s", is.serial);
-		r->not_after = is.not_after;
-		if (c->conf.policy.revoke_superseded && r->plan.action ==
-		    CA_RENEW_RENEW && r->plan.serial[0] &&
-		    ca_superseded_mark(ca, t->name, r->plan.serial, &err) != 0) {
-			snprintf(r->error, sizeof(r->error), "%s: renewed as %s, "
-			    "but the old serial %s cannot be marked for "
-			    "revocation: %s", t->name, is.serial,
-			    r->plan.serial, err.msg);
-			/* The install and reload still go ahead. */
-		}
-		if (is.capped)
-			msg_warn("'%s' validity cut to the intermediate's "
-			    "notAfter", t->name);
-		ca_issued_clear(&is);
-	}
-	if (has_install(t)) {
-		if (ca_install(&changed, ca, t, &err) != 0) {
-			snprintf(r->error, sizeof(r->error), "%s: %s", t->name,
-			    err.msg);
-			return;
-		}
-		r->installed = changed;
-	}
-	/* Reload when the service has something new to read, or when an
-	 * earlier reload of this name failed. */
-	if (t->reload != NULL && (changed > 0 || r->plan.reload_pending ||
-	    (!has_install(t) && r->serial[0]))) {
-		char why[512];
-		if (run_reload(t->reload, why, sizeof(why)) == 0) {
-			r->reload = "ok";
-			ca_reload_pending_set(ca, t->name, 0, NULL);
-		} else {
-			r->reload = "failed";
-			ca_reload_pending_set(ca, t->name, 1, NULL);
-			snprintf(r->error, sizeof(r->error), "%s: %s (the "
-			    "certificate stays issued; the next run retries the "
-			    "reload)", t->name, why);
-		}
-	}
-	if (c->conf.policy.revoke_superseded && r->error[0] == '\0' &&
-	    strcmp(r->reload, "failed") != 0)
-		revoke_superseded(c, r, ca);
-}
-
-/* The replaced certificates are revoked (superseded) once their successor
- * is installed and the service reloaded, when the config asks for it. A
- * run that failed before that left them marked; this one finishes. */
-static void
-revoke_superseded(struct ctx *c, struct result *r, struct ca *ca)
-{
-	const char *name = r->t->name;
-	struct ca_strv sv = { NULL, 0 };
-	struct ca_err err = { 0 };
-	size_t i, used = 0;
-
-	if (ca_superseded_pending(&sv, ca, name, &err) != 0) {
-		snprintf(r->error, sizeof(r->error), "%s: %s", name, err.msg);
-		return;
-	}
-	for (i = 0; i < sv.n; i++) {
-		struct ca_strv out = { NULL, 0 };
-		int ret = ca_revoke(&out, ca, sv.v[i], CA_REASON_SUPERSEDED,
-		    c->now, &err);
-		ca_strv_free(&out);
-		/* Revoked by hand in between: nothing left to do. */
-		if (ret != 0 && ret != CA_EEXIST) {
-			snprintf(r->error, sizeof(r->error), "%s: cannot revoke "
-			    "the superseded serial %s: %s", name, sv.v[i],
-			    err.msg);
-			break;
-		}
-		if (ret == 0 && used + strlen(sv.v[i]) + 2 < sizeof(r->revoked))
-			used += (size_t)snprintf(r->revoked + used,
-			    sizeof(r->revoked) - used, "%s%s", used ? " " : "",
-			    sv.v[i]);
-		memset(&err, 0, sizeof(err));
-	}
-	if (i == sv.n && sv.n > 0 && ca_superseded_clear(ca, name, &err) != 0)
-		snprintf(r->error, sizeof(r->error), "%s: %s", name, err.msg);
-	ca_strv_free(&sv);
+	o.leaf_days = c->conf.policy.leaf_days;
+	o.leaf_key = c->conf.policy.leaf_key;
+	o.renew_before_days = c->conf.policy.renew_before_days;
+	o.revoke_superseded = c->conf.policy.revoke_superseded;
+	o.dry_run = c->dry_run;
+	(void)ca_renew_template(&res->r, ca, t, &o, c->now, &err);
+	if (res->r.capped)
+		msg_warn("'%s' validity cut to the intermediate's notAfter",
+		    t->name);
 }
 
 static int
@@ -292,8 +144,9 @@ crl_if_due(struct ctx *c, enum ca_kind kind, int *made, char *line,
 }
 
 static void
-print_result(const struct result *r, int dry_run)
+print_result(const struct result *res, int dry_run)
 {
+	const struct ca_renew_result *r = &res->r;
 	char t[32];
 
 	if (r->error[0]) {
@@ -302,12 +155,12 @@ print_result(const struct result *r, int dry_run)
 	}
 	if (r->plan.action == CA_RENEW_NONE) {
 		ca_time_format(t, sizeof(t), r->plan.not_after);
-		printf("%-20s current   serial %s, until %s\n", r->t->name,
+		printf("%-20s current   serial %s, until %s\n", res->t->name,
 		    r->plan.serial, t);
 		return;
 	}
 	if (dry_run) {
-		printf("%-20s would %s", r->t->name,
+		printf("%-20s would %s", res->t->name,
 		    ca_renew_action_name(r->plan.action));
 		if (r->plan.serial[0]) {
 			ca_time_format(t, sizeof(t), r->plan.not_after);
@@ -318,12 +171,14 @@ print_result(const struct result *r, int dry_run)
 	}
 	ca_time_format(t, sizeof(t), r->not_after);
 	if (r->serial[0])
-		printf("%-20s %-9s serial %s, until %s", r->t->name,
+		printf("%-20s %-9s serial %s, until %s", res->t->name,
 		    r->plan.action == CA_RENEW_ISSUE ? "issued" : "renewed",
 		    r->serial, t);
 	else
-		printf("%-20s installed serial %s", r->t->name, r->plan.serial);
-	printf("; %d file(s) installed; reload %s", r->installed, r->reload);
+		printf("%-20s installed serial %s", res->t->name,
+		    r->plan.serial);
+	printf("; %d file(s) installed; reload %s", r->installed,
+	    ca_reload_result_name(r->reload));
 	if (r->revoked[0])
 		printf("; superseded %s revoked", r->revoked);
 	printf("\n");
@@ -338,18 +193,18 @@ print_json(const struct result *rs, size_t n, char crl[][1200], int made[],
 
 	printf("{\"dry_run\":%s,\"templates\":[", dry_run ? "true" : "false");
 	for (i = 0; i < n; i++) {
-		const struct result *r = &rs[i];
+		const struct ca_renew_result *r = &rs[i].r;
 		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, r->t->name);
+		json_str(stdout, rs[i].t->name);
 		printf(",\"ca\":\"%s\",\"action\":\"%s\",\"serial\":",
-		    ca_kind_name(r->t->ca), r->error[0] ? "error" :
+		    ca_kind_name(rs[i].t->ca), r->error[0] ? "error" :
 		    ca_renew_action_name(r->plan.action));
 		json_str(stdout, r->serial[0] ? r->serial : r->plan.serial);
 		ca_time_format(t, sizeof(t), r->serial[0] ? r->not_after :
 		    r->plan.not_after);
 		printf(",\"not_after\":\"%s\",\"installed\":%d,"
 		    "\"reload\":\"%s\"", r->serial[0] || r->plan.serial[0] ? t :
-		    "", r->installed, r->reload ? r->reload : "none");
+		    "", r->installed, ca_reload_result_name(r->reload));
 		if (r->revoked[0])
 			printf(",\"revoked\":\"%s\"", r->revoked);
 		if (r->error[0]) {
@@ -450,10 +305,10 @@ main(int argc, char **argv)
 	for (i = 0; i < ts.n; i++) {
 		rs[i].t = &ts.v[i];
 		do_template(&c, &rs[i]);
-		if (rs[i].error[0])
+		if (rs[i].r.error[0])
 			failed = 1;
 		else
-			counts[rs[i].plan.action]++;
+			counts[rs[i].r.plan.action]++;
 		if (!c.json)
 			print_result(&rs[i], c.dry_run);
 	}

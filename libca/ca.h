@@ -933,4 +933,47 @@ int ca_deploy_diff_text(char **out, const char *a, size_t alen,
     const char *b, size_t blen, const char *alabel, const char *blabel,
     struct ca_err *err);
 
+/* ---- one template's renewal run (libca/renew.c) ------------------------ */
+
+/* The policy a run applies (policy.* of the configuration). */
+struct ca_renew_opts {
+	int leaf_days;               /* for a template without days */
+	enum ca_key_alg leaf_key;    /* for a template without key */
+	int renew_before_days;
+	int revoke_superseded;
+	int dry_run;                 /* plan only: change nothing */
+};
+#define CA_RENEW_OPTS_INIT { 90, CA_KEY_ECDSA_P256, 30, 0, 0 }
+
+enum ca_reload_result {
+	CA_RELOAD_NONE,              /* nothing to reload, or no command */
+	CA_RELOAD_OK,
+	CA_RELOAD_FAILED,            /* marked pending: the next run retries */
+	CA_RELOAD__MAX
+};
+const char *ca_reload_result_name(enum ca_reload_result r);   /* "ok" */
+
+struct ca_renew_result {
+	struct ca_renew_plan plan;
+	char serial[44];             /* the new certificate, "" if none */
+	time_t not_after;            /* of the new certificate */
+	int capped;                  /* cut to the intermediate's notAfter */
+	int installed;               /* files replaced */
+	enum ca_reload_result reload;
+	char revoked[256];           /* superseded serials revoked now */
+	char error[1600];            /* what went wrong, "" when nothing */
+};
+
+/* What a tierca-renew run does for template t of ca (its key loaded
+ * unless o->dry_run): the plan; then issue or renew (a new key unless
+ * t->rotate_key is false), install (ca_install), run t->reload through
+ * /bin/sh when a file changed or an earlier reload failed (its output
+ * goes to stderr), and with o->revoke_superseded revoke the replaced
+ * certificate once its successor is reloaded. The run goes on after a
+ * failure where it safely can; out says what was done, out->error and
+ * err the (last) failure, and the return is its code. */
+int ca_renew_template(struct ca_renew_result *out, struct ca *ca,
+    const struct ca_template *t, const struct ca_renew_opts *o, time_t now,
+    struct ca_err *err);
+
 #endif

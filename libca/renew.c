@@ -3,9 +3,11 @@
  * re-install, or nothing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ca-int.h"
@@ -244,4 +246,192 @@ ca_issue_keep_key(struct ca_issued *out, struct ca *ca,
 	ret = ca_issue(out, ca, &k, now, err);
 	gnutls_x509_privkey_deinit(k.key);
 	return ret;
+}
+
+/* ---- one template's run (tierca-renew, tierca-harness) ----------------- */
+
+const char *
+ca_reload_result_name(enum ca_reload_result r)
+{
+	static const char *const names[CA_RELOAD__MAX] = {
+		[CA_RELOAD_NONE] = "none",
+		[CA_RELOAD_OK] = "ok",
+		[CA_RELOAD_FAILED] = "failed",
+	};
+	return (unsigned)r < CA_RELOAD__MAX ? names[r] : "?";
+}
+
+/* The run's error: the last one wins, as the run goes on after most. */
+static void
+result_error(struct ca_renew_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+result_error(struct ca_renew_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+/* Runs the reload command through /bin/sh; 0 when it exits 0. */
+static int
+run_reload(const char *cmd, char *why, size_t len)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		snprintf(why, len, "cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* What the reload prints is a message for people: stderr, so
+		 * stdout stays the report (one JSON document with --json). */
+		dup2(2, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			snprintf(why, len, "cannot wait for '%s'", cmd);
+			return -1;
+		}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st))
+		snprintf(why, len, "reload '%s' exited %d%s", cmd,
+		    WEXITSTATUS(st), WEXITSTATUS(st) == 127 ?
+		    " (command not found?)" : "");
+	else
+		snprintf(why, len, "reload '%s' killed by signal %d", cmd,
+		    WTERMSIG(st));
+	return -1;
+}
+
+static int
+has_install(const struct ca_template *t)
+{
+	return t->install.cert || t->install.key || t->install.chain ||
+	    t->install.fullchain;
+}
+
+/* The replaced certificates are revoked (superseded) once their successor
+ * is installed and the service reloaded, when the config asks for it. A
+ * run that failed before that left them marked; this one finishes. */
+static void
+revoke_superseded(struct ca_renew_result *r, struct ca *ca,
+    const struct ca_template *t, time_t now)
+{
+	struct ca_strv sv = { NULL, 0 };
+	struct ca_err err = { 0 };
+	size_t i, used = 0;
+
+	if (ca_superseded_pending(&sv, ca, t->name, &err) != 0) {
+		result_error(r, "%s: %s", t->name, err.msg);
+		return;
+	}
+	for (i = 0; i < sv.n; i++) {
+		struct ca_strv out = { NULL, 0 };
+		int ret = ca_revoke(&out, ca, sv.v[i], CA_REASON_SUPERSEDED, now,
+		    &err);
+		ca_strv_free(&out);
+		/* Revoked by hand in between: nothing left to do. */
+		if (ret != 0 && ret != CA_EEXIST) {
+			result_error(r, "%s: cannot revoke the superseded serial "
+			    "%s: %s", t->name, sv.v[i], err.msg);
+			break;
+		}
+		if (ret == 0 && used + strlen(sv.v[i]) + 2 < sizeof(r->revoked))
+			used += (size_t)snprintf(r->revoked + used,
+			    sizeof(r->revoked) - used, "%s%s", used ? " " : "",
+			    sv.v[i]);
+		memset(&err, 0, sizeof(err));
+	}
+	if (i == sv.n && sv.n > 0 && ca_superseded_clear(ca, t->name, &err) != 0)
+		result_error(r, "%s: %s", t->name, err.msg);
+	ca_strv_free(&sv);
+}
+
+int
+ca_renew_template(struct ca_renew_result *r, struct ca *ca,
+    const struct ca_template *t, const struct ca_renew_opts *o, time_t now,
+    struct ca_err *err)
+{
+	struct ca_issue_opts io = CA_ISSUE_OPTS_INIT;
+	struct ca_issued is;
+	struct ca_err e = { 0 };
+	int changed = 0, ret;
+
+	memset(r, 0, sizeof(*r));
+	memset(&is, 0, sizeof(is));
+	r->reload = CA_RELOAD_NONE;
+	if ((ret = ca_renew_plan(&r->plan, ca, t, o->renew_before_days, now,
+	    err)) != 0) {
+		result_error(r, "%s", err != NULL ? err->msg : "cannot plan");
+		return ret;
+	}
+	if (o->dry_run || r->plan.action == CA_RENEW_NONE)
+		return 0;
+	if (r->plan.action == CA_RENEW_ISSUE ||
+	    r->plan.action == CA_RENEW_RENEW) {
+		io.name = t->name;
+		io.subject = t->subject;
+		io.cn = t->cn;
+		io.dns = t->dns;
+		io.ip = t->ip;
+		io.email = t->email;
+		io.days = t->days ? t->days : o->leaf_days;
+		io.alg = t->has_key_alg ? t->key_alg : o->leaf_key;
+		io.replace = 1;
+		if ((ret = ca_issue_keep_key(&is, ca, &io, r->plan.action ==
+		    CA_RENEW_RENEW && !t->rotate_key, now, &e)) != 0) {
+			result_error(r, "%s: %s", t->name, e.msg);
+			return ca_err_set(err, ret, "%s", r->error);
+		}
+		snprintf(r->serial, sizeof(r->serial), "%s", is.serial);
+		r->not_after = is.not_after;
+		r->capped = is.capped;
+		ca_issued_clear(&is);
+		if (o->revoke_superseded && r->plan.action == CA_RENEW_RENEW &&
+		    r->plan.serial[0] &&
+		    ca_superseded_mark(ca, t->name, r->plan.serial, &e) != 0) {
+			result_error(r, "%s: renewed as %s, but the old serial %s "
+			    "cannot be marked for revocation: %s", t->name,
+			    r->serial, r->plan.serial, e.msg);
+			/* The install and reload still go ahead. */
+		}
+	}
+	if (has_install(t)) {
+		if ((ret = ca_install(&changed, ca, t, &e)) != 0) {
+			result_error(r, "%s: %s", t->name, e.msg);
+			return ca_err_set(err, ret, "%s", r->error);
+		}
+		r->installed = changed;
+	}
+	/* Reload when the service has something new to read, or when an
+	 * earlier reload of this name failed. */
+	if (t->reload != NULL && (changed > 0 || r->plan.reload_pending ||
+	    (!has_install(t) && r->serial[0]))) {
+		char why[512];
+		if (run_reload(t->reload, why, sizeof(why)) == 0) {
+			r->reload = CA_RELOAD_OK;
+			ca_reload_pending_set(ca, t->name, 0, NULL);
+		} else {
+			r->reload = CA_RELOAD_FAILED;
+			ca_reload_pending_set(ca, t->name, 1, NULL);
+			result_error(r, "%s: %s (the certificate stays issued; "
+			    "the next run retries the reload)", t->name, why);
+		}
+	}
+	if (o->revoke_superseded && r->error[0] == '\0' &&
+	    r->reload != CA_RELOAD_FAILED)
+		revoke_superseded(r, ca, t, now);
+	if (r->error[0] != '\0')
+		return ca_err_set(err, CA_EIO, "%s", r->error);
+	return 0;
 }
