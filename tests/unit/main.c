@@ -221,6 +221,7 @@ main(void)
 	register_ca();
 	register_monitor();
 	register_deploy();
+	register_harness();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() +

@@ -55,5 +55,6 @@ void register_log(void);
 void register_ca(void);
 void register_monitor(void);
 void register_deploy(void);
+void register_harness(void);
 
 #endif
