@@ -7,6 +7,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,7 +431,6 @@ struct sample {
 	const char *target;
 	mode_t mode;
 	const char *after;
-	int has_owner;
 };
 
 static const struct sample good[] = {
@@ -442,28 +443,28 @@ static const struct sample good[] = {
 	    "ssl_client_certificate /etc/ssl/tierca/client-ca.pem;\n"
 	    "ssl_verify_client on;\n", 0644,
 	    "/etc/nginx/conf.d/tierca.conf", 0644,
-	    "nginx -t && systemctl reload nginx", 0 },
+	    "nginx -t && systemctl reload nginx" },
 	{ "good/systemd/tierca-renew.timer",
 	    "# deploy-target: /etc/systemd/system/tierca-renew.timer\n"
-	    "# deploy-owner: root:root\n"
+	    "# deploy-owner: @OWNER@\n"
 	    "# deploy-mode: 0644\n"
 	    "[Timer]\nOnCalendar=daily\nPersistent=true\n", 0644,
-	    "/etc/systemd/system/tierca-renew.timer", 0644, NULL, 1 },
+	    "/etc/systemd/system/tierca-renew.timer", 0644, NULL },
 	{ "good/templates/grafana.cfg",
 	    "// deploy-target: /etc/tierca/templates/grafana.cfg\n"
 	    "// deploy-mode: 0640\n"
 	    "name = \"grafana\";\nca = \"server\";\n"
 	    "dns = [ \"grafana.internal\" ];\n", 0644,
-	    "/etc/tierca/templates/grafana.cfg", 0640, NULL, 0 },
+	    "/etc/tierca/templates/grafana.cfg", 0640, NULL },
 	{ "good/php/tierca.ini",
 	    "; deploy-target: /etc/php/conf.d/tierca.ini\n"
 	    "openssl.cafile = /etc/ssl/tierca/root.crt\n", 0644,
-	    "/etc/php/conf.d/tierca.ini", 0644, NULL, 0 },
+	    "/etc/php/conf.d/tierca.ini", 0644, NULL },
 	{ "good/bin/tierca-check",
 	    "# deploy-target: /usr/local/sbin/tierca-check\n"
 	    "# deploy-mode: 0755\n"
 	    "tierca-monitor -c /etc/tierca/tierca.cfg --mail\n", 0755,
-	    "/usr/local/sbin/tierca-check", 0755, NULL, 0 },
+	    "/usr/local/sbin/tierca-check", 0755, NULL },
 };
 
 /* Each bad set must be refused, with a problem naming `names'. */
@@ -522,6 +523,37 @@ write_sample(const char *base, const char *rel, const char *text,
 	return ret;
 }
 
+/* "@OWNER@" in a sample is whoever runs the harness (as user:group), so
+ * the sample is valid without root too; with no name for us, the line
+ * goes and the sample has no owner. */
+static char *
+sample_text(const char *text, int *has_owner)
+{
+	const char *at = strstr(text, "@OWNER@"), *eol;
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr = getgrgid(getegid());
+	char *out = NULL;
+
+	*has_owner = 0;
+	if (at == NULL)
+		return strdup(text);
+	if (pw != NULL && gr != NULL) {
+		*has_owner = 1;
+		if (asprintf(&out, "%.*s%s:%s%s", (int)(at - text), text,
+		    pw->pw_name, gr->gr_name, at + 7) < 0)
+			out = NULL;
+		return out;
+	}
+	for (eol = at; *eol != '\0' && *eol != '\n'; eol++)
+		;
+	while (at > text && at[-1] != '\n')
+		at--;
+	if (asprintf(&out, "%.*s%s", (int)(at - text), text,
+	    *eol ? eol + 1 : eol) < 0)
+		out = NULL;
+	return out;
+}
+
 static int
 first_problem_naming(const struct ca_deploy *d, const char *needle)
 {
@@ -540,6 +572,7 @@ hx_scripts(struct hx *h)
 	struct ca_deploy d;
 	struct ca_err e = { 0 };
 	char *samples = NULL, *stage = NULL, *p = NULL, why[1200];
+	int owner[sizeof(good) / sizeof(good[0])];
 	size_t i, j;
 	int ret = 0, r, idx;
 
@@ -556,12 +589,19 @@ hx_scripts(struct hx *h)
 		hx_fail(h, "sample managed files", "%s", e.msg);
 		goto out;
 	}
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		if (write_sample(samples, good[i].file, good[i].text,
-		    good[i].fmode, &e) != 0) {
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *text = sample_text(good[i].text, &owner[i]);
+		if (text == NULL) {
+			ret = CA_ENOMEM;
+			goto out;
+		}
+		r = write_sample(samples, good[i].file, text, good[i].fmode, &e);
+		free(text);
+		if (r != 0) {
 			hx_fail(h, "sample managed files", "%s", e.msg);
 			goto out;
 		}
+	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		for (j = 0; j < 2 && bad[i].files[j].file != NULL; j++) {
 			free(p);
@@ -621,10 +661,10 @@ hx_scripts(struct hx *h)
 		    it->after) != 0))
 			snprintf(why, sizeof(why), "'%s': deploy-after '%s'",
 			    good[i].file, it->after ? it->after : "(none)");
-		else if (good[i].has_owner && (!it->has_owner || it->uid != 0 ||
-		    it->gid != 0))
-			snprintf(why, sizeof(why), "'%s': owner not root:root",
-			    good[i].file);
+		else if (owner[i] != it->has_owner || (owner[i] &&
+		    (it->uid != geteuid() || it->gid != getegid())))
+			snprintf(why, sizeof(why), "'%s': owner %s", good[i].file,
+			    owner[i] ? "not ours" : "where none was given");
 		else if (it->state != CA_DEPLOY_NEW)
 			snprintf(why, sizeof(why), "'%s': state %d, want new (the "
 			    "staging root is empty)", good[i].file, (int)it->state);

@@ -66,6 +66,25 @@ grep -q "^  PASS  runs the reload hook" "$T/.out" || fail "no reload-hook check"
 echo "healthy run: $(( $(date +%s) - start ))s"
 empty_tmp "a healthy run"
 
+step "without root: the same run as an unprivileged user"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	chmod o+x "$T"
+	mkdir "$T/tmp-nobody"
+	chown 65534:65534 "$T/tmp-nobody"
+	if nobody test -x "$H"; then
+		TMPDIR=$T/tmp-nobody nobody "$H" >"$T/.out" 2>"$T/.err" || { cat "$T/.out" "$T/.err"; fail "as uid 65534"; }
+		passes $cats
+		[ -z "$(ls -A "$T/tmp-nobody")" ] || fail "left behind as uid 65534"
+	else
+		echo "($H is not reachable by uid 65534: skipped)"
+	fi
+	rmdir "$T/tmp-nobody"
+	chmod o-x "$T"
+else
+	echo "(not root, or no setpriv: this whole test already runs unprivileged)"
+fi
+
 step "--json is one document with all seven"
 "$H" --json >h.json 2>h.err || { cat h.json h.err; fail "--json run"; }
 python3 - h.json <<'PY' || fail "--json document"
