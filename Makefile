@@ -70,6 +70,10 @@ $(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/libca.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# harness.h is libca-internal, for the harness modules and their test.
+$(patsubst libca/%.c,$(B)/libca/%.o,$(wildcard libca/harness*.c)) \
+$(B)/tests/unit/test_harness.o: libca/harness.h
+
 $(B)/tests/unit/%.o: tests/unit/%.c tests/unit/unit.h libca/ca.h libca/ca-int.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -105,6 +109,13 @@ asan-check: asan
 		build-asan/tests/unit/test_libca
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		TIERCA_SKIP=valgrind B=$(CURDIR)/build-asan/bin tests/run-integration.sh
+
+# libFuzzer targets (clang, ASan+UBSan), each for FUZZ_RUNS executions
+# from its seed corpus and past failures (tests/fuzz/run.sh).
+FUZZ_RUNS ?= 100000
+.PHONY: fuzz-smoke
+fuzz-smoke: deps
+	tests/fuzz/run.sh $(FUZZ_RUNS)
 
 contract: all
 	../shared/tools/contract-smoke
@@ -143,4 +154,4 @@ format:
 	clang-format -i libca/*.c libca/*.h cmd/*.c cmd/*.h tests/unit/*.c
 
 clean:
-	rm -rf build build-asan bin demo
+	rm -rf build build-asan build-fuzz bin demo

@@ -16,6 +16,8 @@
  *   tierca-ica export --dir D --trust OUT [--with-intermediate | --der]
  *   tierca-ica export --dir D --ca-certificates DIR
  *   tierca-ica root-crl --dir D FILE
+ *   tierca-ica import-easyrsa --dir D --kind server|client PKI_DIR
+ *                             [--root ROOTCERT]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -48,6 +50,9 @@ usage(FILE *f)
 	    "  export  --dir D --ca-certificates DIR  for update-ca-certificates\n"
 	    "  root-crl --dir D FILE                  take the root CRL from a\n"
 	    "                                         ceremony\n"
+	    "  import-easyrsa --dir D --kind server|client PKI_DIR [--root ROOT]\n"
+	    "                                         an easy-rsa 3 PKI as a new\n"
+	    "                                         CA directory D\n"
 	    "\n"
 	    "an encrypted intermediate key (init with a passphrase option) and\n"
 	    "export take --passphrase-file F (0600/0400), --passphrase-fd N or\n"
@@ -655,6 +660,64 @@ cmd_root_crl(struct args *a, struct ca_conf *conf, time_t now)
 	return 0;
 }
 
+static int
+cmd_import_easyrsa(struct args *a, struct ca_conf *conf, time_t now)
+{
+	struct ca_import_opts o = CA_IMPORT_OPTS_INIT;
+	struct ca_import_result r;
+	struct ca_secret pass = { NULL, 0 };
+	struct ca_err err = { 0 };
+	int ret, enc, given;
+
+	(void)conf;
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 1 || a->kind == NULL) {
+		msg_err("usage: tierca-ica import-easyrsa --dir D --kind "
+		    "server|client PKI_DIR [--root ROOTCERT]");
+		return 2;
+	}
+	if (ca_kind_parse(&o.kind, a->kind) != 0 || o.kind == CA_KIND_ROOT) {
+		msg_err("invalid --kind '%s': want server or client", a->kind);
+		return 2;
+	}
+	o.root = a->root;
+	/* A passphrase is asked for when easy-rsa's key is encrypted (it is
+	 * kept, and keeps protecting the key); for a nopass key only when a
+	 * passphrase option is given (the key is then encrypted with it). A
+	 * PKI that cannot be read is reported by the import itself. */
+	if ((enc = ca_import_key_encrypted(a->pos[0], NULL)) < 0)
+		enc = 0;
+	given = a->pass.file != NULL || a->pass.fd >= 0;
+	if ((enc || given) && pass_get(&pass, &a->pass, "easy-rsa CA key "
+	    "passphrase: ", 0, &err) != 0)
+		return fail(&err);
+	ret = ca_import_easyrsa(&r, a->dir, a->pos[0], &o, enc || given ?
+	    &pass : NULL, now, &err);
+	ca_secret_wipe(&pass);
+	if (ret != 0)
+		return fail(&err);
+	printf("imported easy-rsa PKI '%s' into '%s' as the %s CA%s\n",
+	    a->pos[0], a->dir, ca_kind_name(o.kind), r.self_signed ?
+	    " (self-signed: it is its own root)" : "");
+	printf("  entries:  %zu valid, %zu revoked, %zu expired; every "
+	    "certificate in certs/\n", r.nvalid, r.nrevoked, r.nexpired);
+	printf("  keys:     %zu in issued/NAME/%s, %zu kept in private/archive/,"
+	    " %zu certificates without a key\n", r.nissued,
+	    r.nkey_encrypted ? " (some still encrypted)" : "", r.narchived,
+	    r.nnokey);
+	printf("  CA key:   %s/private/ca.key (PKCS#8%s)\n", a->dir,
+	    r.key_encrypted ? ", encrypted with AES-256" : ", not encrypted");
+	printf("  next CRL: number %s%s; publish one now: tierca-ica crl --dir "
+	    "%s\n", r.crlnumber, r.crl_copied ? " (easy-rsa's crl.pem kept "
+	    "until then)" : "", a->dir);
+	if (!r.key_encrypted)
+		msg_warn("the CA key '%s/private/ca.key' is not encrypted: tierca "
+		    "recommends a passphrase (import again with "
+		    "--passphrase-file F)", a->dir);
+	return 0;
+}
+
 static const struct verb verbs[] = {
 	{ "init", cmd_init, NEED_KEY },
 	{ "install", cmd_install, 0 },
@@ -666,6 +729,7 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, 0 },
 	{ "export", cmd_export, NEED_KEY },
 	{ "root-crl", cmd_root_crl, 0 },
+	{ "import-easyrsa", cmd_import_easyrsa, NEED_KEY },
 };
 
 static const struct tool tool = {

@@ -18,7 +18,11 @@ int ca_err_set_gnutls(struct ca_err *err, int ret, const char *fmt, ...)
 /* Time helpers. */
 int ca_time_to_tm(struct tm *out, time_t t);
 
-/* Reads a file into a gnutls datum (wiped and freed by ca_datum_wipe). */
+/* Wipes and free()s a datum of ca_datum_read() (malloc'd, unlike the
+ * gnutls_malloc'd ones of ca_datum_wipe). */
+void ca_datum_wipe_heap(gnutls_datum_t *d);
+
+/* Reads a file into a gnutls datum (freed by ca_datum_wipe_heap). */
 int ca_datum_read(gnutls_datum_t *out, const char *path, size_t max,
     struct ca_err *err);
 
@@ -27,6 +31,9 @@ int ca_profile_is_ca(enum ca_profile p);
 const char *ca_profile_eku(enum ca_profile p);
 const char *ca_profile_name(enum ca_profile p);
 gnutls_digest_algorithm_t ca_sign_hash(gnutls_pubkey_t signer);
+
+/* qsort order of ca_db_entry pointers: by name, then index line. */
+int ca_db_cmp_name_line(const void *a, const void *b);
 
 /* 1 when crl carries a good signature of ca (its dates are the
  * caller's to judge: GnuTLS would use the system clock). */
@@ -73,6 +80,40 @@ int ca_db_truncate(const char *path, off_t size, struct ca_err *err);
  * are refused rather than silently dropped. */
 int ca_crq_names(struct ca_strv *dns, struct ca_strv *ip,
     struct ca_strv *email, gnutls_x509_crq_t q, const char *what, int strict,
+    struct ca_err *err);
+
+/* The entries of a loaded database sorted by name, then by line: a name's
+ * entries are adjacent, oldest first, and found by binary search, so a
+ * run over every template or name is O(n log n), not O(n^2). The
+ * pointers are into db, which must outlive the index. */
+struct ca_db_byname {
+	struct ca_db_entry **v;
+	size_t n;
+};
+int ca_db_byname_build(struct ca_db_byname *out, struct ca_db *db,
+    struct ca_err *err);
+/* The position of name's first entry; *count of them (0: none). */
+size_t ca_db_byname_find(const struct ca_db_byname *ix, const char *name,
+    size_t *count);
+/* name's newest entry, or NULL. */
+struct ca_db_entry *ca_db_byname_newest(const struct ca_db_byname *ix,
+    const char *name);
+void ca_db_byname_free(struct ca_db_byname *ix);
+
+/* The database of a CA kept across calls within one process (renewal
+ * plans every template against it): reloaded only when index.txt is no
+ * longer the file it was read from (device, inode, size, mtime). The
+ * result is borrowed from ca and valid until the next call or
+ * ca_close(). */
+struct ca_db_cache;
+int ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
+    struct ca *ca, struct ca_err *err);
+void ca_db_cache_free(struct ca_db_cache *c);
+
+/* The revoked entries of index.txt at path, in file order, as CRL
+ * entries; every line is checked. For 100,000 lines this allocates one
+ * array, not two strings per line as ca_db_load does. */
+int ca_db_revoked(struct ca_crl_entry **out, size_t *n, const char *path,
     struct ca_err *err);
 
 #endif

@@ -43,6 +43,7 @@ ca_close(struct ca *ca)
 		gnutls_privkey_deinit(ca->key);
 	if (ca->xkey != NULL)
 		gnutls_x509_privkey_deinit(ca->xkey);
+	ca_db_cache_free(ca->db_cache);
 	ca_lock_release(ca->lock_fd);
 	free(ca->dir);
 	free(ca);

@@ -329,6 +329,7 @@ struct ca {
 	gnutls_x509_privkey_t xkey;  /* NULL until ca_load_key() */
 	gnutls_privkey_t key;
 	int lock_fd;
+	struct ca_db_cache *db_cache; /* libca's own: see ca_db_cached() */
 };
 
 #define CA_OPEN_LOCK 1u          /* take the directory lock, waiting */
@@ -1038,5 +1039,128 @@ struct ca_harness_opts {
  * that cannot be read (the categories not done then did not run). */
 int ca_harness_run(const struct ca_harness_opts *o,
     const struct ca_hsink *sink, time_t now, struct ca_err *err);
+
+/* ---- importing an easy-rsa 3 PKI (libca/import.c) ---------------------- */
+
+/* An easy-rsa CA is one tier: its ca.crt is (usually) self-signed. Imported,
+ * it becomes a server or client CA directory whose root is itself:
+ * D/root.crt and D/chain.pem hold ca.crt (or, for an easy-rsa sub-CA,
+ * the root given and ca.crt + root). */
+struct ca_import_opts {
+	enum ca_kind kind;           /* server or client: what it issues next */
+	const char *root;            /* the root of an easy-rsa sub-CA, or NULL */
+};
+#define CA_IMPORT_OPTS_INIT { CA_KIND__MAX, NULL }
+
+struct ca_import_result {
+	size_t nvalid, nrevoked, nexpired;   /* index entries by status */
+	size_t nissued;              /* issued/NAME/ made (certificate + key) */
+	size_t nkey_encrypted;       /* ... of them with a key kept encrypted */
+	size_t narchived;            /* other keys, kept in private/archive/ */
+	size_t nnokey;               /* certificates without a key */
+	int key_encrypted;           /* D/private/ca.key is encrypted */
+	int self_signed;             /* the CA is its own root */
+	int crl_copied;              /* easy-rsa's crl.pem taken as D/crl.pem */
+	char crlnumber[44];          /* the next CRL number (hex) */
+};
+
+/* One line of an easy-rsa (OpenSSL `ca`) index.txt, without '\n':
+ * status, expiry, revocation "date[,reason[,extra]]", serial, an optional
+ * file name field (ignored), subject. OpenSSL's keyTime/CAkeyTime and
+ * holdInstruction forms map to keyCompromise, CACompromise and
+ * certificateHold; removeFromCRL is refused. out->name is "unknown" and
+ * out->serial is normalised as tierca writes it (no leading zero byte);
+ * out's strings are allocated (ca_db_entry_clear). */
+int ca_import_index_line(struct ca_db_entry *out, const char *line,
+    struct ca_err *err);
+/* 1 when PKI/private/ca.key is encrypted (a passphrase is needed). */
+int ca_import_key_encrypted(const char *pki, struct ca_err *err);
+/* Turns the easy-rsa PKI directory pki into a new CA directory dir (which
+ * must not exist or be empty): every index entry with its status, dates
+ * and reason, named after its issued/NAME.crt (else its CN), its
+ * certificate as certs/SERIAL.pem; the CA key as PKCS#8, encrypted with
+ * pass when pass is given (the passphrase of an encrypted easy-rsa key,
+ * or a new one for a nopass key); leaf keys in issued/NAME/; crlnumber
+ * past easy-rsa's. An entry whose certificate is missing, or one not
+ * signed by ca.crt, refuses the import. It is built in dir.tmp-XXXXXX and
+ * renamed into place, so a failure leaves nothing; pki is only read. */
+int ca_import_easyrsa(struct ca_import_result *out, const char *dir,
+    const char *pki, const struct ca_import_opts *o,
+    const struct ca_secret *pass, time_t now, struct ca_err *err);
+/* 1 when ca is its own root (D/root.crt is D/ca.crt: an imported
+ * single-tier CA), else 0. */
+int ca_self_rooted(const struct ca *ca);
+
+/* ---- point-to-point pairs (libca/pair.c; tierca-pair) ------------------ */
+
+/* Seed 000's "proxy-ca": a throwaway CA signs exactly two certificates,
+ * the proxy's (clientAuth, serial 0x1000) and the app's (serverAuth,
+ * 0x1001; both EKUs on both with both_eku), and its key is destroyed:
+ * generated in memory, never exported or written, released (GnuTLS
+ * zeroes it) before ca_pair_make returns. Nothing is left to sign with,
+ * so the lifetime may be long; revocation is "make a new pair". */
+#define CA_PAIR_SERIAL_PROXY "1000"
+#define CA_PAIR_SERIAL_APP "1001"
+#define CA_PAIR_YEARS 100            /* default lifetime */
+#define CA_PAIR_YEARS_MAX 200
+#define CA_PAIR_NAME_MAX 48          /* "proxy NAME" fits a 64-char CN */
+
+enum ca_pair_cert { CA_PAIR_CA, CA_PAIR_PROXY, CA_PAIR_APP, CA_PAIR__MAX };
+const char *ca_pair_cert_name(enum ca_pair_cert c);     /* "proxy" */
+
+struct ca_pair_opts {
+	const char *proxy, *app;     /* CN=proxy NAME, CN=app NAME */
+	struct ca_strv dns, ip;      /* the app's names: at least one */
+	struct ca_strv proxy_dns, proxy_ip; /* the proxy's; needed with
+	                                both_eku (it is a server then) */
+	int years;
+	enum ca_key_alg alg;         /* all three keys */
+	int both_eku;
+};
+#define CA_PAIR_OPTS_INIT { .years = CA_PAIR_YEARS, .alg = CA_KEY_ECDSA_P256 }
+
+/* A pair in memory, indexed by enum ca_pair_cert. key[CA_PAIR_CA] is
+ * always NULL: there is no CA key to hand out. */
+struct ca_pair {
+	gnutls_x509_crt_t crt[CA_PAIR__MAX];
+	gnutls_x509_privkey_t key[CA_PAIR__MAX];
+};
+
+/* Validates names, addresses, years and key algorithm. */
+int ca_pair_check(const struct ca_pair_opts *o, struct ca_err *err);
+/* Makes the CA (CA:TRUE pathlen:0, keyCertSign, no EKU) and the two
+ * leaves, each linted (ca_lint_cert) before it is returned, valid from
+ * now for o->years calendar years. */
+int ca_pair_make(struct ca_pair *out, const struct ca_pair_opts *o,
+    time_t now, struct ca_err *err);
+void ca_pair_free(struct ca_pair *p);
+
+/* What identifies one certificate of a pair. */
+struct ca_pair_pin {
+	char subject[256];           /* RFC 4514 */
+	char serial[44];             /* OpenSSL's hex: "1000" */
+	char sha256[96];             /* of the DER, "AB:CD:..." as openssl
+	                                x509 -fingerprint -sha256 */
+	char sha256_hex[65];         /* the same, lowercase hex */
+	char pin_sha256[45];         /* RFC 7469: SHA-256 of the SPKI, base64 */
+	time_t not_before, not_after;
+};
+int ca_pair_pin(struct ca_pair_pin *out, gnutls_x509_crt_t crt,
+    struct ca_err *err);
+
+struct ca_pair_info {
+	char *dir;                   /* D, absolute */
+	struct ca_pair_pin pin[CA_PAIR__MAX];
+	char *pins_txt, *pins_json;  /* as written to D/pins.txt, pins.json */
+};
+/* Makes a pair into dir: ca.crt, proxy.crt, proxy.key, app.crt, app.key
+ * (PKCS#8 unencrypted, 0600), pins.txt, pins.json, nginx.conf (the app's
+ * server block), nginx-proxy.conf (the proxy's proxy_ssl_*), apache.conf
+ * (the app's vhost). dir's parent must exist; dir must not, or be
+ * empty. Everything is written into a 0700 temp directory beside it and
+ * renamed to dir at the end: dir appears whole or not at all. */
+int ca_pair_create(struct ca_pair_info *out, const char *dir,
+    const struct ca_pair_opts *o, time_t now, struct ca_err *err);
+void ca_pair_info_clear(struct ca_pair_info *pi);
 
 #endif

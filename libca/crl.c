@@ -96,6 +96,14 @@ der_wrap(struct der *b, unsigned char tag, const struct der *inner)
 	der_tlv(b, tag, inner->p, inner->len);
 }
 
+/* The size of a header der_hdr() writes for len. */
+static size_t
+der_hdr_len(size_t len)
+{
+	return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 :
+	    len < 0x1000000 ? 5 : 6;
+}
+
 static void
 der_free(struct der *b)
 {
@@ -243,7 +251,10 @@ ca_crl_encode(gnutls_datum_t *out, gnutls_x509_crt_t issuer,
 	der_time(&body, next_update);
 
 	/* One set of scratch buffers for all entries: no allocation per
-	 * entry once they have grown. */
+	 * entry once they have grown; the list is sized for the usual
+	 * entry (serial, date, reason) up front, so it is not copied over
+	 * and over as it grows. */
+	der_reserve(&list, n * 48);
 	{
 		struct der ent = { 0 }, r = { 0 }, ext = { 0 }, seq = { 0 };
 		for (i = 0; i < n; i++) {
@@ -269,9 +280,6 @@ ca_crl_encode(gnutls_datum_t *out, gnutls_x509_crt_t issuer,
 		der_free(&ext);
 		der_free(&seq);
 	}
-	/* An empty list is absent, not an empty SEQUENCE (RFC 5280 5.1.2.6). */
-	if (n > 0)
-		der_wrap(&body, 0x30, &list);
 
 	/* crlExtensions [0]: authorityKeyIdentifier and cRLNumber. */
 	{
@@ -282,13 +290,32 @@ ca_crl_encode(gnutls_datum_t *out, gnutls_x509_crt_t issuer,
 		der_tlv(&num, 0x02, crlnumber->b, crlnumber->len);
 		der_ext(&exts, "2.5.29.20", &num);
 		der_wrap(&seq, 0x30, &exts);
-		der_wrap(&body, 0xa0, &seq);
+		der_wrap(&tmp, 0xa0, &seq);
 		der_free(&aki);
 		der_free(&akiseq);
 		der_free(&num);
 		der_free(&seq);
 	}
-	der_wrap(&tbs, 0x30, &body);
+	/* The list is by far the largest part (4 MB for 100,000 entries):
+	 * it is copied once into the TBSCertList, and that once into the
+	 * result, rather than wrapped layer by layer. An empty list is
+	 * absent, not an empty SEQUENCE (RFC 5280 5.1.2.6). */
+	{
+		size_t lhdr = n > 0 ? der_hdr_len(list.len) : 0;
+		size_t blen = body.len + lhdr + (n > 0 ? list.len : 0) + tmp.len;
+
+		der_reserve(&tbs, der_hdr_len(blen) + blen);
+		der_hdr(&tbs, 0x30, blen);
+		der_put(&tbs, body.p, body.len);
+		if (n > 0) {
+			der_hdr(&tbs, 0x30, list.len);
+			der_put(&tbs, list.p, list.len);
+		}
+		der_put(&tbs, tmp.p, tmp.len);
+		if (body.oom || tmp.oom)
+			tbs.oom = 1;
+	}
+	der_free(&list);
 	if (tbs.oom || alg.oom || list.oom || exts.oom) {
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory encoding the CRL");
 		goto out;
@@ -300,23 +327,32 @@ ca_crl_encode(gnutls_datum_t *out, gnutls_x509_crt_t issuer,
 		ret = ca_gnutls_err(err, ret, "cannot sign the CRL");
 		goto out;
 	}
-	der_put(&crl, tbs.p, tbs.len);
+	/* The tail (algorithm, signature) is small: the outer header is
+	 * written ahead of the TBS into one gnutls-allocated buffer, so
+	 * callers free uniformly and the TBS is copied once more only. */
 	der_put(&crl, alg.p, alg.len);
 	der_hdr(&crl, 0x03, sig.size + 1);
 	der_put(&crl, "", 1); /* no unused bits */
 	der_put(&crl, sig.data, sig.size);
-	der_wrap(&out_der, 0x30, &crl);
-	if (out_der.oom) {
+	if (crl.oom) {
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory encoding the CRL");
 		goto out;
 	}
-	/* Hand over a gnutls-allocated datum so callers free uniformly. */
-	if ((out->data = gnutls_malloc(out_der.len)) == NULL) {
-		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
-		goto out;
+	{
+		size_t inner = tbs.len + crl.len;
+		size_t total = der_hdr_len(inner) + inner;
+
+		der_hdr(&out_der, 0x30, inner);
+		if (out_der.oom ||
+		    (out->data = gnutls_malloc(total)) == NULL) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(out->data, out_der.p, out_der.len);
+		memcpy(out->data + out_der.len, tbs.p, tbs.len);
+		memcpy(out->data + out_der.len + tbs.len, crl.p, crl.len);
+		out->size = (unsigned)total;
 	}
-	memcpy(out->data, out_der.p, out_der.len);
-	out->size = (unsigned)out_der.len;
 	ret = 0;
 out:
 	der_free(&tbs);

@@ -219,7 +219,9 @@ ca_export_crl_bundle(struct ca *ca, const char *out_path, time_t now,
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((ret = append_crl(&b, rp, ca->root, now, "root CRL", err)) != 0 ||
+	/* A CA that is its own root (imported from easy-rsa) has one CRL. */
+	if ((!ca_self_rooted(ca) &&
+	    (ret = append_crl(&b, rp, ca->root, now, "root CRL", err)) != 0) ||
 	    (ret = append_crl(&b, ip, ca->crt, now, "intermediate CRL",
 	    err)) != 0)
 		goto out;

@@ -438,27 +438,17 @@ out:
 	return found;
 }
 
-/* The key of an intermediate, for forging in memory: loaded already in
- * the ephemeral hierarchy; for an audit only when it needs no
- * passphrase and may be read. */
+/* The key of an intermediate, for forging in memory: the ephemeral
+ * hierarchy's own. An audit never loads a production CA key (nothing it
+ * does may need one, and a signature it makes is a signature still). */
 static int
 ica_key(struct hx *h, enum ca_kind k, char *why, size_t len)
 {
-	struct ca_err e = { 0 };
-	int enc;
-
 	if (h->ca[k]->key != NULL)
 		return 0;
-	if ((enc = ca_key_needs_pass(h->ca[k], &e)) != 0) {
-		snprintf(why, len, "%s", enc > 0 ? "its key is encrypted" :
-		    e.msg);
-		return -1;
-	}
-	if (ca_load_key(h->ca[k], NULL, &e) != 0) {
-		snprintf(why, len, "%s", e.msg);
-		return -1;
-	}
-	return 0;
+	snprintf(why, len, "%s", h->ephemeral ? "its key is not loaded" :
+	    "an audit does not use CA keys");
+	return -1;
 }
 
 static enum ca_kind

@@ -22,8 +22,8 @@ ca_datum_wipe(gnutls_datum_t *d)
 }
 
 /* Datum read by ca_datum_read() is malloc'd, not gnutls_malloc'd. */
-static void
-file_datum_wipe(gnutls_datum_t *d)
+void
+ca_datum_wipe_heap(gnutls_datum_t *d)
 {
 	if (d->data == NULL)
 		return;
@@ -138,7 +138,7 @@ ca_key_file_encrypted(const char *path, struct ca_err *err)
 	if ((ret = ca_datum_read(&d, path, CA_MAX_FILE, err)) != 0)
 		return ret;
 	ret = pem_is_encrypted(&d);
-	file_datum_wipe(&d);
+	ca_datum_wipe_heap(&d);
 	return ret;
 }
 
@@ -188,7 +188,7 @@ ca_key_load(gnutls_x509_privkey_t *out, const char *path,
 out:
 	if (k != NULL)
 		gnutls_x509_privkey_deinit(k);
-	file_datum_wipe(&d);
+	ca_datum_wipe_heap(&d);
 	return ret;
 }
 

@@ -203,6 +203,7 @@ struct mon_ca {
 	const char *dir;   /* from the configuration; NULL: none */
 	struct ca *ca;     /* NULL when it could not be opened */
 	struct ca_db *db;  /* NULL when index.txt could not be read */
+	struct ca_db_byname ix; /* db by name: lookups in O(log n) */
 };
 
 struct mon {
@@ -212,19 +213,62 @@ struct mon {
 	struct mon_ca cas[CA_KIND__MAX];
 	gnutls_x509_crt_t root; /* borrowed: the root dir's or an ICA's copy */
 	struct ca_templates tpls;  /* empty when none, or unloadable */
+	const struct ca_template **tsorted; /* tpls by CA kind and name */
 	int tpls_ok;               /* loaded (else tpl_err says why) */
 	struct ca_err tpl_err;
 };
+
+static int
+tpl_cmp(enum ca_kind ka, const char *na, enum ca_kind kb, const char *nb)
+{
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return strcmp(na, nb);
+}
+
+static int
+by_kind_name(const void *a, const void *b)
+{
+	const struct ca_template *x = *(const struct ca_template *const *)a;
+	const struct ca_template *y = *(const struct ca_template *const *)b;
+
+	return tpl_cmp(x->ca, x->name, y->ca, y->name);
+}
+
+/* The templates sorted once, so that asking about each of 10,000 names
+ * is a binary search rather than a walk over every template. */
+static int
+sort_templates(struct mon *m)
+{
+	size_t i;
+
+	if (m->tpls.n == 0)
+		return 0;
+	if ((m->tsorted = calloc(m->tpls.n, sizeof(*m->tsorted))) == NULL)
+		return CA_ENOMEM;
+	for (i = 0; i < m->tpls.n; i++)
+		m->tsorted[i] = &m->tpls.v[i];
+	qsort(m->tsorted, m->tpls.n, sizeof(*m->tsorted), by_kind_name);
+	return 0;
+}
 
 /* Whether tierca-renew looks after this name of this CA. */
 static int
 templated(const struct mon *m, enum ca_kind k, const char *name)
 {
-	size_t i;
+	size_t lo = 0, hi = m->tsorted != NULL ? m->tpls.n : 0;
 
-	for (i = 0; i < m->tpls.n; i++)
-		if (m->tpls.v[i].ca == k && strcmp(m->tpls.v[i].name, name) == 0)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = tpl_cmp(m->tsorted[mid]->ca, m->tsorted[mid]->name, k,
+		    name);
+		if (c == 0)
 			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 
@@ -280,7 +324,8 @@ open_cas(struct mon *m)
 			    kname(k), kname(k), NULL, NULL, c->dir, "%s",
 			    e.msg)) != 0)
 				return ret;
-		}
+		} else if (ca_db_byname_build(&c->ix, c->db, NULL) != 0)
+			return CA_ENOMEM;
 	}
 	if (m->cas[CA_KIND_ROOT].ca != NULL)
 		m->root = m->cas[CA_KIND_ROOT].ca->crt;
@@ -297,6 +342,7 @@ close_cas(struct mon *m)
 	enum ca_kind k;
 
 	for (k = 0; k < CA_KIND__MAX; k++) {
+		ca_db_byname_free(&m->cas[k].ix);
 		ca_db_free(m->cas[k].db);
 		ca_close(m->cas[k].ca);
 	}
@@ -305,14 +351,9 @@ close_cas(struct mon *m)
 /* The newest entry of a name (ca_find would take a hex-looking name for
  * a serial). */
 static struct ca_db_entry *
-newest_of(struct ca_db *db, const char *name)
+newest_of(const struct mon_ca *c, const char *name)
 {
-	size_t i;
-
-	for (i = db->n; i-- > 0;)
-		if (strcmp(db->v[i].name, name) == 0)
-			return &db->v[i];
-	return NULL;
+	return ca_db_byname_newest(&c->ix, name);
 }
 
 static int
@@ -409,8 +450,12 @@ check_cas(struct mon *m)
 		struct ca *s = m->cas[CA_KIND_SERVER].ca;
 		enum ca_kind from = s != NULL && s->root == m->root ?
 		    CA_KIND_SERVER : CA_KIND_CLIENT;
-		char *p = ca_path(m->cas[from].ca, "root.crt");
-		if (p == NULL)
+		char *p;
+		/* A CA that is its own root (imported from easy-rsa) was
+		 * judged above as what it is: a CA that issues leaves. */
+		if (ca_self_rooted(m->cas[from].ca))
+			return 0;
+		if ((p = ca_path(m->cas[from].ca, "root.crt")) == NULL)
 			return CA_ENOMEM;
 		ret = check_ca_cert(m, CA_KIND_ROOT, m->root, p);
 		free(p);
@@ -784,7 +829,7 @@ check_template(struct mon *m, const struct ca_template *t)
 		    ca);
 	if (c->db == NULL)
 		return 0; /* the CA's own check says why */
-	cur = newest_of(c->db, t->name);
+	cur = newest_of(c, t->name);
 	if (cp == NULL) {
 		/* Nothing to look at on disk; the database check watches the
 		 * certificate itself. */
@@ -853,7 +898,13 @@ check_template(struct mon *m, const struct ca_template *t)
 			goto out;
 		}
 	}
-	if ((e = ca_db_find_serial(c->db, serial)) == NULL) {
+	/* Usually the installed certificate is the name's newest: no
+	 * search through the whole database for it. */
+	if (cur != NULL && same_serial(cur->serial, serial))
+		e = cur;
+	else
+		e = ca_db_find_serial(c->db, serial);
+	if (e == NULL) {
 		ret = ca_mon_add(m->r, CA_MON_INSTALLED, CA_MON_CRITICAL,
 		    t->name, ca, serial, &na, cp, "serial %s is not in the %s "
 		    "intermediate's database: installed from elsewhere? run "
@@ -1001,7 +1052,7 @@ check_endpoint(struct mon *m, const char *ep)
 		    "left)", serial, ca_mon_days_left(na, m->now));
 		goto out;
 	}
-	cur = newest_of(m->cas[found].db, e->name);
+	cur = newest_of(&m->cas[found], e->name);
 	if (cur != NULL && cur != e && cur->status == 'V') {
 		ca_time_format(date, sizeof(date), cur->not_after);
 		ret = ca_mon_add(m->r, CA_MON_ENDPOINT, ca_mon_worst(st,
@@ -1061,7 +1112,8 @@ ca_monitor_run(struct ca_mon_report *out, const struct ca_conf *conf,
 	if (conf->templates != NULL)
 		m.tpls_ok = ca_templates_load(&m.tpls, conf->templates,
 		    &m.tpl_err) == 0;
-	if ((ret = open_cas(&m)) != 0 || (ret = check_cas(&m)) != 0)
+	if ((m.tpls_ok && (ret = sort_templates(&m)) != 0) ||
+	    (ret = open_cas(&m)) != 0 || (ret = check_cas(&m)) != 0)
 		goto out;
 	for (k = 0; k < CA_KIND__MAX; k++)
 		if ((ret = check_crl(&m, k)) != 0 ||
@@ -1074,6 +1126,7 @@ ca_monitor_run(struct ca_mon_report *out, const struct ca_conf *conf,
 	ret = 0;
 out:
 	close_cas(&m);
+	free(m.tsorted);
 	if (m.tpls_ok)
 		ca_templates_free(&m.tpls);
 	if (ret != 0) {

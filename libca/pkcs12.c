@@ -101,8 +101,8 @@ ca_export_pkcs12(struct ca *ca, const char *name, const char *out_path,
 	if (ca->crt != NULL && (ret = gnutls_pkcs12_bag_set_crt(cbag,
 	    ca->crt)) < 0)
 		goto gerr;
-	if (ca->root != NULL && (ret = gnutls_pkcs12_bag_set_crt(cbag,
-	    ca->root)) < 0)
+	if (ca->root != NULL && !ca_self_rooted(ca) &&
+	    (ret = gnutls_pkcs12_bag_set_crt(cbag, ca->root)) < 0)
 		goto gerr;
 	if ((ret = gnutls_pkcs12_bag_encrypt(cbag, pass->buf,
 	    GNUTLS_PKCS_PBES2_AES_256)) < 0)

@@ -174,20 +174,25 @@ ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
     const struct ca_template *t, int renew_before_days, time_t now,
     struct ca_err *err)
 {
+	const struct ca_db_byname *ix = NULL;
 	struct ca_db *db = NULL;
 	struct ca_db_entry *cur = NULL;
 	char have[64], *pp;
-	size_t i;
+	size_t i, first, n;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if ((ret = ca_list(&db, ca, err)) != 0)
+	/* One run plans every template against the same database: it is
+	 * read once (and again only after an issuance changed it), and each
+	 * name is found by binary search, so a run over n templates is
+	 * O(n log n), not n loads of the whole index. */
+	if ((ret = ca_db_cached(&db, &ix, ca, err)) != 0)
 		return ret;
 	/* The newest certificate of the name that is still valid. */
-	for (i = db->n; i-- > 0 && cur == NULL;)
-		if (strcmp(db->v[i].name, t->name) == 0 &&
-		    db->v[i].status == 'V' && db->v[i].not_after > now)
-			cur = &db->v[i];
+	first = ca_db_byname_find(ix, t->name, &n);
+	for (i = first + n; i-- > first && cur == NULL;)
+		if (ix->v[i]->status == 'V' && ix->v[i]->not_after > now)
+			cur = ix->v[i];
 	if (cur == NULL) {
 		out->action = CA_RENEW_ISSUE;
 		goto out;
@@ -222,7 +227,6 @@ ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
 	    CA_RENEW_NONE;
 	ret = 0;
 out:
-	ca_db_free(db);
 	return ret;
 }
 

@@ -58,18 +58,6 @@ ca_find(struct ca_db_entry **out, struct ca_db *db, const char *key)
 	return CA_ENOENT;
 }
 
-static int
-by_name_then_line(const void *a, const void *b)
-{
-	const struct ca_db_entry *x = *(struct ca_db_entry *const *)a;
-	const struct ca_db_entry *y = *(struct ca_db_entry *const *)b;
-	int c = strcmp(x->name, y->name);
-
-	if (c != 0)
-		return c;
-	return x->line < y->line ? -1 : x->line > y->line;
-}
-
 int
 ca_due(struct ca_db_entry ***out, size_t *n, struct ca_db *db, time_t now,
     int within_days, struct ca_err *err)
@@ -85,7 +73,7 @@ ca_due(struct ca_db_entry ***out, size_t *n, struct ca_db *db, time_t now,
 		v[i] = &db->v[i];
 	/* Sorted by name, then by position in the file: the last entry of
 	 * each name is its current certificate. O(n log n) for any size. */
-	qsort(v, db->n, sizeof(*v), by_name_then_line);
+	qsort(v, db->n, sizeof(*v), ca_db_cmp_name_line);
 	for (i = 0; i < db->n; i++) {
 		struct ca_db_entry *e = v[i];
 		int superseded = i + 1 < db->n && strcmp(v[i + 1]->name,
@@ -206,12 +194,11 @@ int
 ca_crl_generate(struct ca_crl_info *out, struct ca *ca, int days, time_t now,
     struct ca_err *err)
 {
-	struct ca_db *db = NULL;
 	struct ca_crl_entry *ents = NULL;
 	struct ca_serial number;
 	gnutls_datum_t der = { NULL, 0 }, pem = { NULL, 0 };
 	char next[64], *p = NULL;
-	size_t i, n = 0;
+	size_t n = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -224,26 +211,15 @@ ca_crl_generate(struct ca_crl_info *out, struct ca *ca, int days, time_t now,
 	if (now >= gnutls_x509_crt_get_expiration_time(ca->crt))
 		return ca_err_set(err, CA_EPOLICY, "CA '%s' has expired; it can "
 		    "no longer sign a CRL", ca->dir);
-	if ((ret = db_open(&db, ca, err)) != 0)
+	if ((p = ca_path(ca, "index.txt")) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	ret = ca_db_revoked(&ents, &n, p, err);
+	free(p);
+	p = NULL;
+	if (ret != 0)
 		return ret;
 	if ((ret = read_crlnumber(&number, ca, err)) != 0)
 		goto out;
-	if (db->n > 0 && (ents = calloc(db->n, sizeof(*ents))) == NULL) {
-		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < db->n; i++) {
-		if (db->v[i].status != 'R')
-			continue;
-		if (ca_serial_from_hex(&ents[n].serial, db->v[i].serial) != 0) {
-			ret = ca_err_set(err, CA_EDB, "%s:%zu: bad serial",
-			    db->path, db->v[i].line);
-			goto out;
-		}
-		ents[n].revoked_at = db->v[i].revoked_at;
-		ents[n].reason = db->v[i].reason;
-		n++;
-	}
 	/* nextUpdate never beyond the CA's own life. */
 	{
 		time_t next_update = now + (time_t)days * DAY;
@@ -285,7 +261,6 @@ out:
 	free(ents);
 	gnutls_free(der.data);
 	gnutls_free(pem.data);
-	ca_db_free(db);
 	return ret;
 }
 
@@ -295,21 +270,21 @@ static int
 ca_crl_revoked_since(struct ca *ca, const char *crl_path)
 {
 	gnutls_x509_crl_t crl = NULL;
-	struct ca_db *db = NULL;
-	size_t i, nrev = 0;
-	int n, due = 1;
+	struct ca_crl_entry *ents = NULL;
+	char *p = ca_path(ca, "index.txt");
+	size_t nrev = 0;
+	int n, due = 1, ret;
 
-	if (db_open(&db, ca, NULL) != 0)
+	ret = p != NULL ? ca_db_revoked(&ents, &nrev, p, NULL) : CA_ENOMEM;
+	free(p);
+	free(ents);
+	if (ret != 0)
 		return 1;
-	for (i = 0; i < db->n; i++)
-		if (db->v[i].status == 'R')
-			nrev++;
 	if (ca_crl_load(&crl, crl_path, NULL) == 0) {
 		n = gnutls_x509_crl_get_crt_count(crl);
 		due = n < 0 || (size_t)n != nrev;
 		gnutls_x509_crl_deinit(crl);
 	}
-	ca_db_free(db);
 	return due;
 }
 

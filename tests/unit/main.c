@@ -221,6 +221,8 @@ main(void)
 	register_ca();
 	register_monitor();
 	register_deploy();
+	register_import();
+	register_pair();
 	register_harness();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();

@@ -487,6 +487,55 @@ test_long_serial(void)
 	ca_db_free(db);
 }
 
+/* What a CRL is built from: revoked lines only, in file order, serials
+ * as DER INTEGER content (leading zeros dropped, a sign byte added). */
+static void
+test_revoked(void)
+{
+	static const struct {
+		const char *line;
+		unsigned char der[4];
+		size_t len;
+		enum ca_reason reason;
+	} t[] = {
+		{ "R\t271231235959Z\t270601120000Z\t00FF\ta\t/CN=a",
+		    { 0x00, 0xff }, 2, CA_REASON_UNSPECIFIED },
+		{ "V\t271231235959Z\t\t0A1B\tb\t/CN=b", { 0 }, 0, 0 },
+		{ "R\t271231235959Z\t270601120000Z,keyCompromise\t0000801A"
+		    "\tc\t/CN=c", { 0x00, 0x80, 0x1a }, 3,
+		    CA_REASON_KEY_COMPROMISE },
+		{ "R\t271231235959Z\t270601120000Z,superseded\t7f\td\t/CN=d",
+		    { 0x7f }, 1, CA_REASON_SUPERSEDED },
+	};
+	struct ca_crl_entry *v = NULL;
+	struct ca_err err;
+	char path[4200], body[1024] = "";
+	size_t i, n = 0, k = 0;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		strcat(body, t[i].line);
+		strcat(body, "\n");
+	}
+	snprintf(path, sizeof(path), "%s/revoked.txt", unit_tmp);
+	unit_write(path, body, 0644);
+	if (!UCHECK(ca_db_revoked(&v, &n, path, &err) == 0, "%s", err.msg))
+		return;
+	CU_ASSERT_EQUAL(n, 3);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]) && k < n; i++) {
+		if (t[i].len == 0)
+			continue;
+		UCHECK(v[k].serial.len == t[i].len &&
+		    memcmp(v[k].serial.b, t[i].der, t[i].len) == 0,
+		    "entry %zu: DER serial", i);
+		CU_ASSERT_EQUAL(v[k].reason, t[i].reason);
+		k++;
+	}
+	free(v);
+	/* A corrupt line stops it, as it stops every reader. */
+	unit_write(path, "R\tbad\n", 0644);
+	CU_ASSERT_EQUAL(ca_db_revoked(&v, &n, path, &err), CA_EDB);
+}
+
 void
 register_db(void)
 {
@@ -503,4 +552,5 @@ register_db(void)
 	CU_add_test(s, "save rewrites", test_save);
 	CU_add_test(s, "find_serial: case and leading zeros", test_find_serial);
 	CU_add_test(s, "20-octet serials", test_long_serial);
+	CU_add_test(s, "revoked entries for a CRL", test_revoked);
 }

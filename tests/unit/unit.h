@@ -55,6 +55,8 @@ void register_log(void);
 void register_ca(void);
 void register_monitor(void);
 void register_deploy(void);
+void register_import(void);
+void register_pair(void);
 void register_harness(void);
 
 #endif
