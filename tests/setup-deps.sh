@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libgnutls28-dev libconfig-dev
 	libcurl4-gnutls-dev libcunit1-dev gnutls-bin openssl curl
 	ca-certificates python3 iproute2 util-linux valgrind
-	python3-aiosmtpd faketime strace nginx)
+	python3-aiosmtpd faketime strace nginx easy-rsa
+	stunnel4 default-jre-headless)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

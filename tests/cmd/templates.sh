@@ -60,7 +60,8 @@ for f in "$top"/templates/* "$top"/cron/* "$top"/deploy/*; do
 	[ "$(stat -c %a "$stage$dst")" = 644 ] || fail "$dst: mode $(stat -c %a "$stage$dst")"
 done
 for want in "nginx -t -q" "systemctl reload nginx" "apachectl configtest" "systemctl reload apache2" \
-	"systemctl reload-or-restart stunnel@tierca-server" "systemctl reload-or-restart stunnel@tierca-client"; do
+	"systemctl reload-or-restart stunnel@tierca-server" "systemctl reload-or-restart stunnel@tierca-client" \
+	"systemctl daemon-reload"; do
 	[ "$(grep -cx "$want" "$T/stub.log")" = 1 ] || { cat "$T/stub.log"; fail "deploy-after: '$want' not run once"; }
 done
 "$B/tierca-deploy" --root "$stage" "$top/templates" "$top/cron" "$top/deploy" >deploy.out 2>&1 &&
