@@ -1012,6 +1012,8 @@ main(int argc, char **argv)
 		close(errp[1]);
 		close(resp[0]);
 		result_fd = resp[1];
+		/* The worker holds the throwaway CA keys and passphrase. */
+		harden_process();
 		umask(022);
 		status = worker(&op, dir, now);
 		close(result_fd);

@@ -211,6 +211,9 @@ main(int argc, char **argv)
 		    argv[optind]);
 		return CA_MON_UNKNOWN;
 	}
+	/* --mail reads the SMTP password of the secrets file. */
+	if (o.mail)
+		harden_process();
 	umask(022);
 	if (ca_conf_find(&conf, o.config, &err) != 0) {
 		msg_err("%s", err.msg);

@@ -154,6 +154,9 @@ void ca_lock_release(int fd);
 struct ca_secret {
 	char *buf; /* NUL-terminated, locked in memory where possible */
 	size_t len;
+	/* Bytes allocated for buf by ca_secret_from_*(); 0 for a secret put
+	 * together by hand, whose buffer ca_secret_wipe() leaves alone. */
+	size_t cap;
 };
 
 /* First line of a 0600/0400 file. */
@@ -164,7 +167,8 @@ int ca_secret_from_fd(struct ca_secret *out, int fd, struct ca_err *err);
 /* No-echo prompt on /dev/tty; confirm asks twice. */
 int ca_secret_from_tty(struct ca_secret *out, const char *prompt,
     int confirm, struct ca_err *err);
-/* Wipes and frees; safe on a zeroed struct. */
+/* Wipes (all cap bytes) and frees; safe on a zeroed struct, and on a
+ * hand-made secret (cap 0), whose buffer it leaves alone. */
 void ca_secret_wipe(struct ca_secret *s);
 /* Minimum quality for a new CA key passphrase. */
 int ca_secret_check_new(const struct ca_secret *s, struct ca_err *err);

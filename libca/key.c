@@ -112,12 +112,19 @@ ca_key_write(const char *path, gnutls_x509_privkey_t key,
 	gnutls_datum_t pem = { NULL, 0 };
 	int ret;
 
+	mode_t old;
+
 	if ((ret = ca_key_export(&pem, key, pass, err)) != 0)
 		return ret;
+	/* The temp file is made 0600 and fchmod'ed before its first byte;
+	 * umask 077 is the second lock on the door, for anything a later
+	 * change might create on the way. */
+	old = umask(077);
 	if (excl)
 		ret = ca_file_write_new(path, pem.data, pem.size, 0600, err);
 	else
 		ret = ca_file_write_atomic(path, pem.data, pem.size, 0600, err);
+	umask(old);
 	ca_datum_wipe(&pem);
 	return ret;
 }

@@ -273,18 +273,20 @@ load_secrets(struct mail_ctx *c, const char *path, struct ca_err *err)
 	if (u != NULL) {
 		const char *uv = config_setting_get_string(u);
 		const char *pv = config_setting_get_string(pw);
-		if (uv == NULL || *uv == '\0' || pv == NULL || *pv == '\0') {
+		if (uv == NULL || *uv == '\0' || pv == NULL || *pv == '\0')
 			ret = ca_err_set(err, CA_ECONF, "%s: empty smtp_user "
 			    "or smtp_password", path);
-			goto out;
-		}
-		if ((c->user = strdup(uv)) == NULL ||
-		    (c->password = strdup(pv)) == NULL) {
+		else if ((c->user = strdup(uv)) == NULL ||
+		    (c->password = strdup(pv)) == NULL)
 			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		else
+			ret = 0;
+		/* libconfig frees its copy without wiping it: wipe it here,
+		 * on the error paths too. */
+		if (pv != NULL)
+			gnutls_memset((char *)(uintptr_t)pv, 0, strlen(pv));
+		if (ret != 0)
 			goto out;
-		}
-		/* libconfig frees its copy without wiping it: wipe it here. */
-		gnutls_memset((char *)(uintptr_t)pv, 0, strlen(pv));
 	}
 	ret = 0;
 out:

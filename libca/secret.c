@@ -16,24 +16,36 @@
 
 #define SECRET_MAX 1024
 
+/*
+ * Wipes and frees what secret_alloc() made: the whole allocation (cap
+ * bytes), not only len, since a refused over-long line or an earlier,
+ * longer read may have left bytes beyond len. A secret with cap 0 was
+ * put together by hand (a test, a constant): its buffer is not ours to
+ * write to or free, so only the struct is reset.
+ */
 void
 ca_secret_wipe(struct ca_secret *s)
 {
-	if (s == NULL || s->buf == NULL)
+	if (s == NULL)
 		return;
-	gnutls_memset(s->buf, 0, SECRET_MAX);
-	munlock(s->buf, SECRET_MAX);
-	free(s->buf);
+	if (s->buf != NULL && s->cap > 0) {
+		gnutls_memset(s->buf, 0, s->cap);
+		munlock(s->buf, s->cap);
+		free(s->buf);
+	}
 	s->buf = NULL;
 	s->len = 0;
+	s->cap = 0;
 }
 
 static int
 secret_alloc(struct ca_secret *s, struct ca_err *err)
 {
 	s->len = 0;
+	s->cap = 0;
 	if ((s->buf = calloc(1, SECRET_MAX)) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	s->cap = SECRET_MAX;
 	/* Best effort: keep it out of swap. */
 	(void)mlock(s->buf, SECRET_MAX);
 	return 0;
@@ -70,13 +82,14 @@ read_line_fd(struct ca_secret *s, int fd, const char *what,
 	}
 	if (s->len > 0 && s->buf[s->len - 1] == '\r')
 		s->buf[--s->len] = '\0';
-	c = 0;
+	gnutls_memset(&c, 0, sizeof(c));
 	if (s->len == 0) {
 		ret = ca_err_set(err, CA_EPASS, "empty passphrase from %s", what);
 		goto fail;
 	}
 	return 0;
 fail:
+	gnutls_memset(&c, 0, sizeof(c)); /* the last character read */
 	ca_secret_wipe(s);
 	return ret;
 }

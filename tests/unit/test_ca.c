@@ -18,7 +18,7 @@ static char root_dir[600], srv_dir[600], cli_dir[600];
 static char srv_crt[700], cli_crt[700], srv_as_cli_crt[700];
 static char pass_buf[] = "correct horse battery staple";
 static char wrong_buf[] = "correct horse battery stapler";
-/* Hand-made secrets: never passed to ca_secret_wipe (it wipes 1 KiB). */
+/* Hand-made secrets (cap 0): ca_secret_wipe leaves their buffers alone. */
 static const struct ca_secret pass = { pass_buf, sizeof(pass_buf) - 1 };
 static const struct ca_secret wrong = { wrong_buf, sizeof(wrong_buf) - 1 };
 static int installed;            /* both intermediates are installed */

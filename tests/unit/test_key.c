@@ -15,7 +15,7 @@
 
 static char good_buf[] = "correct horse battery staple";
 static char bad_buf[] = "correct horse battery stapler";
-/* Hand-made secrets: never passed to ca_secret_wipe (it wipes 1 KiB). */
+/* Hand-made secrets (cap 0): ca_secret_wipe leaves their buffers alone. */
 static const struct ca_secret good = { good_buf, sizeof(good_buf) - 1 };
 static const struct ca_secret bad = { bad_buf, sizeof(bad_buf) - 1 };
 
@@ -427,11 +427,20 @@ test_secret_long(void)
 	unit_write(path, big, 0600);
 	CU_ASSERT_EQUAL(ca_secret_from_file(&s, path, &err), 0);
 	CU_ASSERT_EQUAL(s.len, 1023);
+	/* The whole allocation is known, so the whole of it is wiped. */
+	CU_ASSERT(s.cap > s.len);
 	ca_secret_wipe(&s);
+	CU_ASSERT(s.buf == NULL && s.len == 0 && s.cap == 0);
 	free(big);
 	memset(&s, 0, sizeof(s));
 	ca_secret_wipe(&s); /* zeroed struct */
 	ca_secret_wipe(NULL);
+	/* A hand-made secret in read-only memory: not written, not freed. */
+	s.buf = (char *)"a constant passphrase";
+	s.len = 21;
+	s.cap = 0;
+	ca_secret_wipe(&s);
+	CU_ASSERT(s.buf == NULL && s.len == 0);
 }
 
 static void
