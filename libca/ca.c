@@ -73,6 +73,39 @@ read_kind(enum ca_kind *out, const char *dir, struct ca_err *err)
 	return ret;
 }
 
+/*
+ * Every name of a CA directory that tierca reads or writes. A symlink in
+ * one of these places is refused before anything is read or locked: the
+ * files are opened O_NOFOLLOW and replaced by rename, but the
+ * directories (private, certs, issued) would lead writes elsewhere, and a
+ * link among the files means someone has been at the directory.
+ */
+static const char *const ca_names[] = { "kind", ".lock", "private",
+	"private/ca.key", "certs", "issued", "index.txt", "index.txt.attr",
+	"crlnumber", "crl.pem", "crl.der", "ca.crt", "ca.csr", "chain.pem",
+	"root.crt", "root-crl.pem", "ceremony.log", "ceremony.head" };
+
+static int
+refuse_links(const char *dir, struct ca_err *err)
+{
+	struct stat st;
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(ca_names) / sizeof(ca_names[0]); i++) {
+		if ((p = ca_path_join(dir, ca_names[i])) == NULL)
+			return nomem(err);
+		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+			ca_err_set(err, CA_EPERM, "refusing symlink '%s' in CA "
+			    "directory '%s'", p, dir);
+			free(p);
+			return CA_EPERM;
+		}
+		free(p);
+	}
+	return 0;
+}
+
 int
 ca_open(struct ca **out, const char *dir, unsigned flags, struct ca_err *err)
 {
@@ -85,8 +118,13 @@ ca_open(struct ca **out, const char *dir, unsigned flags, struct ca_err *err)
 	if (lstat(dir, &st) == -1)
 		return ca_err_set(err, CA_ENOENT, "cannot open CA directory '%s':"
 		    " %s", dir, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return ca_err_set(err, CA_EPERM, "refusing symlink '%s': give "
+		    "the CA directory itself", dir);
 	if (!S_ISDIR(st.st_mode))
 		return ca_err_set(err, CA_EINVAL, "'%s' is not a directory", dir);
+	if ((ret = refuse_links(dir, err)) != 0)
+		return ret;
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		return nomem(err);
 	ca->lock_fd = -1;

@@ -187,19 +187,32 @@ write_in(const char *dir, const char *rel, const void *buf, size_t len,
 	return ret;
 }
 
+/* Removes a staged or old issued/NAME generation. Never through a
+ * symlink: one planted where a generation lies (a leftover name has a
+ * guessable pid in it) would lead the unlinks outside the CA; the link
+ * itself is what goes. The files are unlinked relative to the directory
+ * opened with O_NOFOLLOW, so a swap of a parent cannot redirect them. */
 static void
 rm_tree_flat(const char *dir)
 {
 	static const char *const files[] = { "key.pem", "cert.pem", "chain.pem",
 		"fullchain.pem" };
+	struct stat st;
 	size_t i;
+	int fd;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char *p = ca_path_join(dir, files[i]);
-		if (p != NULL)
-			unlink(p);
-		free(p);
+	if (lstat(dir, &st) == -1)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(dir);
+		return;
 	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		unlinkat(fd, files[i], 0);
+	close(fd);
 	rmdir(dir);
 }
 
@@ -229,12 +242,33 @@ stage_issued(char **out, struct ca *ca, const char *name,
 	}
 	if ((ret = ca_dir_create(issued, 0700, 0, err)) != 0)
 		goto out;
+	/* The generation this one replaces must be a directory of ours:
+	 * a symlink there would be swapped out and emptied. */
+	{
+		struct stat st;
+		char *final = ca_path_join(issued, name);
+		if (final == NULL) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (lstat(final, &st) == 0 && !S_ISDIR(st.st_mode))
+			ret = ca_err_set(err, S_ISLNK(st.st_mode) ? CA_EPERM :
+			    CA_EEXIST, S_ISLNK(st.st_mode) ? "refusing symlink "
+			    "'%s'" : "'%s' is not a directory", final);
+		free(final);
+		if (ret != 0)
+			goto out;
+	}
 	rm_tree_flat(tmp); /* a leftover of a crashed run with our pid */
 	if ((ret = ca_dir_create(tmp, 0700, 1, err)) != 0)
 		goto out;
-	if (key != NULL &&
-	    (ret = write_in(tmp, "key.pem", key->data, key->size, 0600, err)) != 0)
-		goto fail;
+	if (key != NULL) {
+		mode_t old = umask(077);
+		ret = write_in(tmp, "key.pem", key->data, key->size, 0600, err);
+		umask(old);
+		if (ret != 0)
+			goto fail;
+	}
 	both[0] = crt;
 	both[1] = ca->crt;
 	if ((ret = pem_cat(&buf, &len, both, 1, err)) != 0 ||
