@@ -5,6 +5,7 @@
  * left alone; deploy-after commands run once each, after everything.
  *
  *   tierca-deploy [-c CFG] [--root PREFIX] [--dry-run] [--json] [SRC...]
+ *   tierca-deploy --check-secrets [PATH...]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +37,57 @@ usage(FILE *f)
 	    "Exit 0 when all went well, 1 on any failure, 2 on usage errors.\n"
 	    "  --root PREFIX  place under PREFIX instead of /\n"
 	    "  --dry-run      print the plan and diffs; change nothing\n"
-	    "  --json         one JSON document on stdout\n");
+	    "  --json         one JSON document on stdout\n"
+	    "\n"
+	    "       tierca-deploy --check-secrets [PATH...]\n"
+	    "Refuses (exit 1, one line per file) every file under PATH (default .)\n"
+	    "holding private key material -- a PEM private key, PKCS#12, a\n"
+	    "smtp_password or passphrase setting -- that git does not filter\n"
+	    "through git-crypt (git check-attr filter). For a pre-commit hook.\n");
+}
+
+/* The repository guard: no key material outside git-crypt. */
+static int
+check_secrets(int argc, char **argv)
+{
+	struct ca_strv paths = { NULL, 0 }, problems = { NULL, 0 };
+	struct ca_err err = { 0 };
+	size_t i, nfiles = 0, nfound = 0;
+	int ret, status;
+
+	/* What is read may be a key. */
+	harden_process();
+	for (i = 0; i < (size_t)argc; i++)
+		if (ca_strv_add(&paths, argv[i]) != 0)
+			goto nomem;
+	if (paths.n == 0 && ca_strv_add(&paths, ".") != 0)
+		goto nomem;
+	ret = ca_deploy_check_secrets(&problems, &nfiles, &nfound, &paths,
+	    &err);
+	if (ret != 0 && ret != CA_ECONF) {
+		status = fail(&err);
+		goto out;
+	}
+	for (i = 0; i < problems.n; i++)
+		msg_err("%s", problems.v[i]);
+	if (ret == CA_ECONF) {
+		msg_err("%zu file%s refused: private key material outside "
+		    "git-crypt", problems.n, problems.n == 1 ? "" : "s");
+		status = 1;
+		goto out;
+	}
+	printf("tierca-deploy: %zu file%s checked, %zu with key material, all "
+	    "protected by git-crypt\n", nfiles, nfiles == 1 ? "" : "s",
+	    nfound);
+	status = finish(0);
+out:
+	ca_strv_free(&paths);
+	ca_strv_free(&problems);
+	return status;
+nomem:
+	msg_err("out of memory");
+	status = 1;
+	goto out;
 }
 
 struct run {
@@ -233,8 +284,10 @@ main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "check-secrets", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
+	int secrets = 0;
 	struct ca_conf conf;
 	struct ca_strv args = { NULL, 0 };
 	const struct ca_strv *sources;
@@ -256,8 +309,17 @@ main(int argc, char **argv)
 		case 'r': r.root = optarg; break;
 		case 'n': r.dry_run = 1; break;
 		case 'j': r.json = 1; break;
+		case 's': secrets = 1; break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (secrets) {
+		if (r.root != NULL || r.dry_run || r.json || config != NULL) {
+			msg_err("--check-secrets takes paths only (no --root, "
+			    "--dry-run, --json or -c)");
+			return 2;
+		}
+		return check_secrets(argc - optind, argv + optind);
 	}
 	if (r.root != NULL && r.root[0] != '/') {
 		msg_err("--root '%s' must be an absolute path", r.root);

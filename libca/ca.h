@@ -925,6 +925,23 @@ int ca_deploy_afters(struct ca_strv *out, const struct ca_deploy *d,
 /* Runs cmd with /bin/sh -c; its standard output goes to our standard
  * error. TIERCA_DEPLOY_ROOT is set to root when it is not "". 0 when it
  * exits 0; else CA_EIO with how it ended. */
+/* What private key material buf (the content of the file name) holds:
+ * a PEM block whose label has "PRIVATE KEY" in it (PKCS#8, encrypted
+ * PKCS#8, RSA, EC, DSA, OpenSSH), a PKCS#12 file (by its .p12/.pfx name
+ * or its DER start: SEQUENCE, INTEGER 3, SEQUENCE), or a secrets file
+ * (a smtp_password or *passphrase setting). Returns 1 and sets *what
+ * (static text) and *line (1-based; 1 for binary), else 0. */
+int ca_secret_material(const char **what, size_t *line, const char *name,
+    const char *buf, size_t len);
+/* The repository guard: every regular file under paths (files, or
+ * directories walked without following symlinks, .git left out) that
+ * holds private key material must be protected by git-crypt, as
+ * `git check-attr filter` tells for it. Each one that is not adds
+ * "file:line: what" to problems; *nfiles counts the files read and
+ * *nfound those with material (protected or not). Returns 0, or
+ * CA_ECONF when problems were added, or CA_ENOMEM. */
+int ca_deploy_check_secrets(struct ca_strv *problems, size_t *nfiles,
+    size_t *nfound, const struct ca_strv *paths, struct ca_err *err);
 int ca_deploy_run_after(const char *cmd, const char *root,
     struct ca_err *err);
 /* A unified diff (3 lines of context) from what is at it->dest to

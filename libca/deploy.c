@@ -938,6 +938,202 @@ ca_deploy_run_after(const char *cmd, const char *root, struct ca_err *err)
 	    cmd, WTERMSIG(st));
 }
 
+/* ---- the repository guard ----------------------------------------------- */
+
+/* 1 when git says path is filtered by git-crypt, 0 when it says not
+ * (*how gets its answer: "unspecified", "unset", another filter), -1
+ * when git cannot tell (not installed, not in a repository). */
+static int
+git_crypt_filtered(const char *path, char *how, size_t howlen)
+{
+	char out[PATH_MAX + 64], *dir = NULL, *v;
+	const char *base;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+	int fd[2], st;
+
+	snprintf(how, howlen, "git cannot tell");
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		return -1;
+	base = strrchr(path, '/');
+	if (base != NULL && (dir = strndup(path, (size_t)(base - path) +
+	    (base == path))) == NULL) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	base = base != NULL ? base + 1 : path;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		close(fd[0]);
+		close(fd[1]);
+		free(dir);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(fd[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		if (dir != NULL && chdir(dir) == -1)
+			_exit(126);
+		/* The path as git sees it from its own directory; only
+		 * .gitattributes decide, the content is not read. */
+		execlp("git", "git", "check-attr", "filter", "--", base,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	free(dir);
+	while (got < sizeof(out) - 1) {
+		r = read(fd[0], out + got, sizeof(out) - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	close(fd[0]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	/* "<path>: filter: <value>\n" */
+	if ((v = strstr(out, ": filter: ")) == NULL)
+		return -1;
+	v += 10;
+	v[strcspn(v, "\n")] = '\0';
+	snprintf(how, howlen, "filter %s", v);
+	return strcmp(v, "git-crypt") == 0;
+}
+
+struct guard {
+	struct ca_strv *problems;
+	size_t nfiles, nfound;
+};
+
+static int
+guard_file(struct guard *g, const char *path, const struct stat *st)
+{
+	struct ca_err e = { 0 };
+	const char *what;
+	char *buf = NULL, how[128];
+	size_t len = 0, line;
+	int ret = 0, prot;
+
+	if ((size_t)st->st_size > CA_DEPLOY_MAX_FILE) {
+		if (read_head(&buf, &len, path) != 0)
+			return prob(g->problems, "%s: cannot read: %s", path,
+			    strerror(errno));
+	} else if (ca_file_read(&buf, &len, path, CA_DEPLOY_MAX_FILE,
+	    &e) != 0)
+		return e.code == CA_ENOMEM ? CA_ENOMEM :
+		    prob(g->problems, "%s", e.msg);
+	g->nfiles++;
+	if (ca_secret_material(&what, &line, path, buf, len)) {
+		g->nfound++;
+		prot = git_crypt_filtered(path, how, sizeof(how));
+		if (prot != 1)
+			ret = prob(g->problems, "%s:%zu: %s not protected by "
+			    "git-crypt (%s): add its path to .gitattributes "
+			    "with filter=git-crypt, or keep it out of the "
+			    "repository", path, line, what, how);
+	}
+	/* What was read may be a key: wiped, as every deploy content. */
+	wipe_free(buf, len);
+	return ret;
+}
+
+static int
+guard_walk(struct guard *g, const char *dir, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	char **names = NULL, *p;
+	size_t n = 0, cap = 0, i;
+	DIR *dp;
+	int ret = 0;
+
+	if (depth > MAX_DEPTH)
+		return prob(g->problems, "%s: more than %d directories deep",
+		    dir, MAX_DEPTH);
+	if ((dp = opendir(dir)) == NULL)
+		return prob(g->problems, "%s: cannot open directory: %s", dir,
+		    strerror(errno));
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, ".git") == 0)
+			continue;
+		if (n == cap) {
+			char **nn;
+			cap = cap ? cap * 2 : 32;
+			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
+				ret = CA_ENOMEM;
+				goto out;
+			}
+			names = nn;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			ret = CA_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n && ret != CA_ENOMEM; i++) {
+		if ((p = ca_path_join(dir, names[i])) == NULL) {
+			ret = CA_ENOMEM;
+			break;
+		}
+		/* A symlink's target is not the repository's content. */
+		if (lstat(p, &st) == -1)
+			ret = prob(g->problems, "%s: cannot stat: %s", p,
+			    strerror(errno));
+		else if (S_ISDIR(st.st_mode))
+			ret = guard_walk(g, p, depth + 1);
+		else if (S_ISREG(st.st_mode))
+			ret = guard_file(g, p, &st);
+		free(p);
+	}
+out:
+	closedir(dp);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+int
+ca_deploy_check_secrets(struct ca_strv *problems, size_t *nfiles,
+    size_t *nfound, const struct ca_strv *paths, struct ca_err *err)
+{
+	struct guard g = { problems, 0, 0 };
+	struct stat st;
+	size_t i, before = problems->n;
+	int ret = 0;
+
+	for (i = 0; i < paths->n && ret != CA_ENOMEM; i++) {
+		if (lstat(paths->v[i], &st) == -1)
+			ret = prob(problems, "%s: cannot stat: %s", paths->v[i],
+			    strerror(errno));
+		else if (S_ISDIR(st.st_mode))
+			ret = guard_walk(&g, paths->v[i], 0);
+		else if (S_ISREG(st.st_mode))
+			ret = guard_file(&g, paths->v[i], &st);
+	}
+	*nfiles = g.nfiles;
+	*nfound = g.nfound;
+	if (ret == CA_ENOMEM)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	return problems->n > before ? CA_ECONF : 0;
+}
+
 /* ---- diffs -------------------------------------------------------------- */
 
 struct lines {

@@ -83,6 +83,87 @@ ca_deploy_has_key(const char *buf, size_t len, size_t *line)
 	return 0;
 }
 
+/* A libconfig or key=value setting named like a secret at the start of
+ * a line: smtp_password, or a name that ends in "passphrase". */
+static int
+secret_setting(const char *buf, size_t len, size_t *line)
+{
+	const char *p = buf, *end = buf + len, *eol, *s, *n;
+	size_t ln = 1;
+
+	for (; p < end; p = eol + 1, ln++) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		for (s = p; s < eol && (*s == ' ' || *s == '\t'); s++)
+			;
+		for (n = s; n < eol && (isalnum((unsigned char)*n) ||
+		    *n == '_'); n++)
+			;
+		if (n == s)
+			continue;
+		{
+			const char *v = n;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v >= eol || (*v != '=' && *v != ':'))
+				continue;
+		}
+		if (((size_t)(n - s) == 13 && strncasecmp(s, "smtp_password",
+		    13) == 0) || ((size_t)(n - s) >= 10 &&
+		    strncasecmp(n - 10, "passphrase", 10) == 0)) {
+			*line = ln;
+			return 1;
+		}
+		if (eol == end)
+			break;
+	}
+	return 0;
+}
+
+/* DER PKCS#12: SEQUENCE { INTEGER 3, SEQUENCE (authSafe) ... }. */
+static int
+pkcs12_magic(const unsigned char *b, size_t len)
+{
+	size_t i = 2;
+
+	if (len < 8 || b[0] != 0x30)
+		return 0;
+	if (b[1] & 0x80) {
+		size_t n = b[1] & 0x7f;
+		if (n < 1 || n > 4)
+			return 0;
+		i = 2 + n;
+	}
+	return len > i + 3 && b[i] == 0x02 && b[i + 1] == 0x01 &&
+	    b[i + 2] == 0x03 && b[i + 3] == 0x30;
+}
+
+int
+ca_secret_material(const char **what, size_t *line, const char *name,
+    const char *buf, size_t len)
+{
+	const char *ext = name != NULL ? strrchr(name, '.') : NULL;
+
+	*what = NULL;
+	*line = 0;
+	if (ca_deploy_has_key(buf, len, line)) {
+		*what = "PEM private key";
+		return 1;
+	}
+	if ((ext != NULL && (strcasecmp(ext, ".p12") == 0 ||
+	    strcasecmp(ext, ".pfx") == 0)) ||
+	    pkcs12_magic((const unsigned char *)buf, len)) {
+		*what = "PKCS#12 file";
+		*line = 1;
+		return 1;
+	}
+	if (memchr(buf, '\0', len) == NULL && secret_setting(buf, len, line)) {
+		*what = "password or passphrase setting";
+		return 1;
+	}
+	return 0;
+}
+
 /* Length of a comment leader at s ("#", "//" or ";"), 0 if none. */
 static size_t
 leader(const char *s, size_t n)

@@ -222,6 +222,47 @@ test_has_key(void)
 	}
 }
 
+static const struct {
+	const char *name, *text;
+	size_t len;   /* 0: strlen(text) */
+	int found;
+	size_t line;
+} material_cases[] = {
+	{ "a.pem", "x\n-----BEGIN EC PRIVATE KEY-----\n", 0, 1, 2 },
+	{ "id", "-----BEGIN OPENSSH PRIVATE KEY-----\n", 0, 1, 1 },
+	{ "web.p12", "anything", 0, 1, 1 },
+	{ "web.PFX", "anything", 0, 1, 1 },
+	/* DER PKCS#12 under another name: SEQUENCE, INTEGER 3, SEQUENCE */
+	{ "web.bin", "\x30\x82\x04\x00\x02\x01\x03\x30\x82", 9, 1, 1 },
+	{ "web.der", "\x30\x82\x04\x00\x02\x01\x02\x30\x82", 9, 0, 0 },
+	{ "secrets.cfg", "smtp_user = \"m\";\nsmtp_password = \"p\";\n", 0, 1,
+	    2 },
+	{ "s.cfg", "  server_passphrase: \"p\"\n", 0, 1, 1 },
+	{ "s.cfg", "# smtp_password = is read from secrets.cfg\n", 0, 0, 0 },
+	{ "t.cfg", "name = \"web\";\nsmtp_password_file = \"x\";\n", 0, 0, 0 },
+	{ "c.pem", "-----BEGIN CERTIFICATE-----\n", 0, 0, 0 },
+	{ "empty", "", 0, 0, 0 },
+};
+
+static void
+test_secret_material(void)
+{
+	const char *what;
+	size_t i, line, len;
+
+	for (i = 0; i < sizeof(material_cases) / sizeof(material_cases[0]);
+	    i++) {
+		len = material_cases[i].len ? material_cases[i].len :
+		    strlen(material_cases[i].text);
+		UCHECK(ca_secret_material(&what, &line, material_cases[i].name,
+		    material_cases[i].text, len) == material_cases[i].found,
+		    "material case %zu", i);
+		if (material_cases[i].found)
+			UCHECK(line == material_cases[i].line && what != NULL,
+			    "material case %zu: line %zu", i, line);
+	}
+}
+
 /* ---- diffs, judged by patch(1) ------------------------------------------ */
 
 static char *
@@ -730,6 +771,8 @@ register_deploy(void)
 	CU_add_test(s, "headers of one file", test_hdr_parse);
 	CU_add_test(s, "only the first lines", test_hdr_lines);
 	CU_add_test(s, "private key blocks", test_has_key);
+	CU_add_test(s, "key material for the repository guard",
+	    test_secret_material);
 	CU_add_test(s, "unified diffs", test_diff);
 	CU_add_test(s, "a whole set", test_set);
 	CU_add_test(s, "what is at the destination", test_dest_checks);
