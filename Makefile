@@ -117,6 +117,17 @@ FUZZ_RUNS ?= 100000
 fuzz-smoke: deps
 	tests/fuzz/run.sh $(FUZZ_RUNS)
 
+# make stress: the crash, fault and concurrency tests at full counts
+# (STRESS kills, 8 x 200 issuances); make check runs them reduced.
+# Counts and what they prove: docs/reliability.md.
+STRESS ?= 500
+.PHONY: stress
+stress: deps
+	$(MAKE) build
+	for t in crash faults concurrency; do \
+		TIERCA_STRESS=$(STRESS) B=$(CURDIR)/$(B)/bin \
+		tests/run-integration.sh $$t || exit 1; done
+
 contract: all
 	../shared/tools/contract-smoke
 

@@ -44,6 +44,8 @@ usage(FILE *f)
 	    "  crl     --dir D [--days N] [--if-due]\n"
 	    "  list    --dir D [--json]\n"
 	    "  show    --dir D SERIAL|NAME\n"
+	    "  check   --dir D                        the directory's invariants:\n"
+	    "                                         exit 0 sound, 1 problems\n"
 	    "  export  --dir D NAME --pkcs12 OUT\n"
 	    "  export  --dir D --crl-bundle OUT       root + intermediate CRL\n"
 	    "  export  --dir D --trust OUT [--with-intermediate | --der]\n"
@@ -411,6 +413,9 @@ cmd_revoke(struct args *a, struct ca_conf *conf, time_t now)
 	/* A revocation counts once the CRL says so: publish it now. */
 	if (!a->no_crl && make_crl(ca, a->days ? a->days :
 	    conf->policy.crl_days, now, &err) != 0) {
+		/* The revocation is recorded and stays; only its CRL is late. */
+		ca_err_wrap(&err, "revoked, but the CRL was not renewed (run "
+		    "'tierca-ica crl --dir %s')", a->dir);
 		ret = fail(&err);
 		goto out;
 	}
@@ -549,6 +554,42 @@ cmd_show(struct args *a, struct ca_conf *conf, time_t now)
 	}
 	free(text);
 	ca_close(ca);
+	return ret;
+}
+
+/* The invariants of a CA directory (ca_check), under its lock: every
+ * problem one line on stdout, then leftovers of an interrupted run that
+ * the next run repairs, marked as such; exit 1 when a problem was found. */
+static int
+cmd_check(struct args *a, struct ca_conf *conf, time_t now)
+{
+	struct ca_strv problems = { NULL, 0 }, leftovers = { NULL, 0 };
+	struct ca_err err = { 0 };
+	size_t i;
+	int ret;
+
+	(void)conf;
+	if (need_dir(a))
+		return 2;
+	if (a->npos != 0) {
+		msg_err("usage: tierca-ica check --dir D");
+		return 2;
+	}
+	if (ca_check(&problems, &leftovers, a->dir, CA_CHECK_LOCK, now,
+	    &err) != 0)
+		ret = fail(&err);
+	else {
+		for (i = 0; i < problems.n; i++)
+			printf("%s\n", problems.v[i]);
+		for (i = 0; i < leftovers.n; i++)
+			printf("leftover: %s\n", leftovers.v[i]);
+		ret = problems.n > 0;
+		if (problems.n > 0)
+			msg_err("'%s': %zu problem%s found", a->dir, problems.n,
+			    problems.n == 1 ? "" : "s");
+	}
+	ca_strv_free(&problems);
+	ca_strv_free(&leftovers);
 	return ret;
 }
 
@@ -727,6 +768,7 @@ static const struct verb verbs[] = {
 	{ "crl", cmd_crl, NEED_KEY },
 	{ "list", cmd_list, 0 },
 	{ "show", cmd_show, 0 },
+	{ "check", cmd_check, 0 },
 	{ "export", cmd_export, NEED_KEY },
 	{ "root-crl", cmd_root_crl, 0 },
 	{ "import-easyrsa", cmd_import_easyrsa, NEED_KEY },

@@ -116,4 +116,42 @@ void ca_db_cache_free(struct ca_db_cache *c);
 int ca_db_revoked(struct ca_crl_entry **out, size_t *n, const char *path,
     struct ca_err *err);
 
+/* Cuts a torn last line off index.txt (and fsyncs it). */
+int ca_db_repair(const char *path, struct ca_err *err);
+
+/* Recovery after a run that died holding the CA lock (check.c): called
+ * by ca_open() once it holds the lock, and by ca_close(). A non-empty
+ * lock file says the last holder never reached ca_recover_end(). */
+int ca_recover_begin(struct ca *ca, struct ca_err *err);
+void ca_recover_end(struct ca *ca);
+/* crl.pem is a CRL's commit point: crl.der is made from it again when
+ * it differs, and removed when there is no crl.pem. */
+int ca_crl_resync(struct ca *ca, struct ca_err *err);
+/* Unlinks every entry of dir (one level) and removes it; 0 or -1. */
+int ca_dir_remove_flat(const char *dir);
+
+/* Every write, fsync, rename, link, mkdir and truncate of libca goes
+ * through these, so the TIERCA_FAULT test hook (file.c) can make the
+ * N-th one fail. They behave as the system calls otherwise. */
+enum ca_io_op {
+	CA_IO_WRITE,
+	CA_IO_FSYNC,
+	CA_IO_RENAME,           /* rename, renameat2, link */
+	CA_IO_MKDIR,
+	CA_IO_TRUNCATE,
+	CA_IO__MAX
+};
+/* -1 with errno set when the hook fails this call, else 0. */
+int ca_io_fault(enum ca_io_op op);
+ssize_t ca_io_write(int fd, const void *buf, size_t len);
+int ca_io_fsync(int fd);
+int ca_io_rename(const char *from, const char *to);
+int ca_io_renameat2(int ofd, const char *from, int nfd, const char *to,
+    unsigned flags);
+int ca_io_link(const char *from, const char *to);
+int ca_io_mkdir(const char *path, mode_t mode);
+int ca_io_mkdirat(int dfd, const char *path, mode_t mode);
+int ca_io_ftruncate(int fd, off_t len);
+int ca_io_truncate(const char *path, off_t len);
+
 #endif

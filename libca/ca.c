@@ -44,6 +44,7 @@ ca_close(struct ca *ca)
 	if (ca->xkey != NULL)
 		gnutls_x509_privkey_deinit(ca->xkey);
 	ca_db_cache_free(ca->db_cache);
+	ca_recover_end(ca);
 	ca_lock_release(ca->lock_fd);
 	free(ca->dir);
 	free(ca);
@@ -136,7 +137,8 @@ ca_open(struct ca **out, const char *dir, unsigned flags, struct ca_err *err)
 		goto fail;
 	/* Take the lock before reading anything that a writer may change. */
 	if ((flags & CA_OPEN_LOCK) &&
-	    (ret = ca_lock_acquire(&ca->lock_fd, dir, 1, err)) != 0)
+	    ((ret = ca_lock_acquire(&ca->lock_fd, dir, 1, err)) != 0 ||
+	    (ret = ca_recover_begin(ca, err)) != 0))
 		goto fail;
 	if ((p = ca_path(ca, "ca.crt")) == NULL) {
 		ret = nomem(err);

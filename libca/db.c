@@ -274,14 +274,14 @@ repair_tail(int fd, const char *path, struct ca_err *err)
 			return ca_err_set(err, CA_EIO, "cannot read '%s'", path);
 		for (i = r - 1; i >= 0; i--)
 			if (buf[i] == '\n') {
-				if (ftruncate(fd, from + i + 1) == -1)
+				if (ca_io_ftruncate(fd, from + i + 1) == -1)
 					return ca_err_set(err, CA_EIO, "cannot repair "
 					    "'%s': %s", path, strerror(errno));
 				return 0;
 			}
 		pos = from;
 	}
-	if (ftruncate(fd, 0) == -1)
+	if (ca_io_ftruncate(fd, 0) == -1)
 		return ca_err_set(err, CA_EIO, "cannot repair '%s': %s", path,
 		    strerror(errno));
 	return 0;
@@ -397,8 +397,8 @@ ok_store(const char *path, int fd)
 		return;
 	}
 	if ((tfd = mkostemp(tmp, O_CLOEXEC)) != -1) {
-		if (write(tfd, id, strlen(id)) != (ssize_t)strlen(id) ||
-		    close(tfd) != 0 || rename(tmp, p) != 0)
+		if (ca_io_write(tfd, id, strlen(id)) != (ssize_t)strlen(id) ||
+		    close(tfd) != 0 || ca_io_rename(tmp, p) != 0)
 			unlink(tmp);
 	}
 	free(tmp);
@@ -444,16 +444,15 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 	    (ret = ca_db_check_fd(fd, path, err)) != 0) ||
 	    (ret = repair_tail(fd, path, err)) != 0)
 		goto out;
-	if (before != NULL) {
-		if (fstat(fd, &st) == -1) {
-			ret = ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		*before = st.st_size;
+	if (fstat(fd, &st) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		    strerror(errno));
+		goto out;
 	}
+	if (before != NULL)
+		*before = st.st_size;
 	while (off < len) {
-		w = write(fd, line + off, len - off);
+		w = ca_io_write(fd, line + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -466,9 +465,14 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) == -1) {
+	if (ca_io_fsync(fd) == -1) {
+		/* A line that may not survive a power cut is not committed:
+		 * it is cut off again, so the caller's rollback (which
+		 * removes the certificate) leaves no entry without a file. */
 		ret = ca_err_set(err, CA_EIO, "cannot sync '%s': %s", path,
 		    strerror(errno));
+		if (ca_io_ftruncate(fd, st.st_size) == 0)
+			fsync(fd);
 		goto out;
 	}
 	/* The file was valid before (checked here, or by the caller under
@@ -489,9 +493,24 @@ ca_db_append_line(const char *path, const struct ca_db_entry *e,
 }
 
 int
+ca_db_repair(const char *path, struct ca_err *err)
+{
+	int fd, ret;
+
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if ((ret = repair_tail(fd, path, err)) == 0 && ca_io_fsync(fd) == -1)
+		ret = ca_err_set(err, CA_EIO, "cannot sync '%s': %s", path,
+		    strerror(errno));
+	close(fd);
+	return ret;
+}
+
+int
 ca_db_truncate(const char *path, off_t size, struct ca_err *err)
 {
-	if (truncate(path, size) == -1)
+	if (ca_io_truncate(path, size) == -1)
 		return ca_err_set(err, CA_EIO, "cannot restore '%s': %s", path,
 		    strerror(errno));
 	return 0;

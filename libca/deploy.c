@@ -616,7 +616,7 @@ open_dir(size_t *out, struct apply *a, const char *target,
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (nfd == -1 && errno == ENOENT) {
-			int made = mkdirat(fd, comp, 0755) == 0;
+			int made = ca_io_mkdirat(fd, comp, 0755) == 0;
 			if (!made && errno != EEXIST) {
 				ret = ca_err_set(err, CA_EIO, "cannot create "
 				    "directory '%s%.*s': %s", a->d->root,
@@ -704,7 +704,7 @@ write_all(int fd, const char *buf, size_t len)
 	ssize_t w;
 
 	while (len > 0) {
-		w = write(fd, buf, len);
+		w = ca_io_write(fd, buf, len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -752,7 +752,7 @@ stage(char **tmp, int dirfd, const struct ca_deploy_item *it,
 		    "%s", it->dest, strerror(errno));
 		goto fail;
 	}
-	if (write_all(fd, it->data, it->len) == -1 || fsync(fd) == -1) {
+	if (write_all(fd, it->data, it->len) == -1 || ca_io_fsync(fd) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot write '%s': %s", it->dest,
 		    strerror(errno));
 		goto fail;
@@ -820,8 +820,8 @@ ca_deploy_apply(struct ca_deploy *d, size_t *placed, struct ca_err *err)
 		if (a.tmp[i] == NULL)
 			continue;
 		df = &a.dirs[a.tmpdir[i]];
-		if (renameat(df->fd, a.tmp[i], df->fd, strrchr(it->target, '/') +
-		    1) == -1) {
+		if (ca_io_renameat2(df->fd, a.tmp[i], df->fd,
+		    strrchr(it->target, '/') + 1, 0) == -1) {
 			ret = ca_err_set(err, CA_EIO, "cannot place '%s': %s",
 			    it->dest, strerror(errno));
 			goto out;
@@ -834,7 +834,7 @@ ca_deploy_apply(struct ca_deploy *d, size_t *placed, struct ca_err *err)
 	}
 	/* The new names, and the new directories, survive a power cut. */
 	for (i = 0; i < a.ndirs; i++)
-		if (a.dirs[i].dirty && fsync(a.dirs[i].fd) == -1 &&
+		if (a.dirs[i].dirty && ca_io_fsync(a.dirs[i].fd) == -1 &&
 		    errno != EINVAL && ret == 0)
 			ret = ca_err_set(err, CA_EIO, "cannot sync directory "
 			    "'%s%s': %s", d->root, a.dirs[i].path,

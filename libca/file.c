@@ -28,6 +28,142 @@ ca_path_join(const char *a, const char *b)
 	return p;
 }
 
+/*
+ * Test hook: deterministic I/O fault injection. TIERCA_FAULT=KIND:N[:ERR]
+ * makes the N-th call (1-based, counted per process) of KIND fail with
+ * errno ERR (EIO, the default, or ENOSPC). KIND is write, fsync, rename
+ * (rename, renameat2, link: every commit step), mkdir, truncate, or any
+ * (every one of them counts). When TIERCA_FAULT_LOG names a file, a line
+ * is appended to it when the fault fires, so a test can tell a run that
+ * passed the point from one that never reached it. Unset, it costs one
+ * getenv per process. It can only make an operation fail, never succeed
+ * or skip a check: failing an I/O call is always a safe outcome, so the
+ * variable weakens nothing when an attacker sets it.
+ */
+static struct {
+	int init;
+	enum ca_io_op op;       /* CA_IO__MAX: any */
+	unsigned long n;        /* 0: off */
+	int err;
+	unsigned long seen;
+} fault;
+
+static const char *const io_names[CA_IO__MAX] = {
+	[CA_IO_WRITE] = "write", [CA_IO_FSYNC] = "fsync",
+	[CA_IO_RENAME] = "rename", [CA_IO_MKDIR] = "mkdir",
+	[CA_IO_TRUNCATE] = "truncate",
+};
+
+static void
+fault_init(void)
+{
+	const char *v = getenv("TIERCA_FAULT"), *c;
+	char *end;
+	size_t k;
+
+	fault.init = 1;
+	if (v == NULL || (c = strchr(v, ':')) == NULL)
+		return;
+	if ((size_t)(c - v) == 3 && strncmp(v, "any", 3) == 0)
+		fault.op = CA_IO__MAX;
+	else {
+		for (k = 0; k < CA_IO__MAX; k++)
+			if (strlen(io_names[k]) == (size_t)(c - v) &&
+			    strncmp(v, io_names[k], (size_t)(c - v)) == 0)
+				break;
+		if (k == CA_IO__MAX)
+			return;
+		fault.op = (enum ca_io_op)k;
+	}
+	errno = 0;
+	fault.n = strtoul(c + 1, &end, 10);
+	if (errno != 0 || end == c + 1)
+		fault.n = 0;
+	fault.err = strcmp(end, ":ENOSPC") == 0 ? ENOSPC : EIO;
+}
+
+int
+ca_io_fault(enum ca_io_op op)
+{
+	const char *log;
+	int fd;
+
+	if (!fault.init)
+		fault_init();
+	if (fault.n == 0 || (fault.op != CA_IO__MAX && fault.op != op))
+		return 0;
+	if (++fault.seen != fault.n)
+		return 0;
+	if ((log = getenv("TIERCA_FAULT_LOG")) != NULL &&
+	    (fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) != -1) {
+		char line[64];
+		int n = snprintf(line, sizeof(line), "%s %lu\n",
+		    io_names[op], fault.n);
+		if (n > 0) /* the log is best effort */
+			(void)!write(fd, line, (size_t)n);
+		close(fd);
+	}
+	errno = fault.err;
+	return -1;
+}
+
+ssize_t
+ca_io_write(int fd, const void *buf, size_t len)
+{
+	return ca_io_fault(CA_IO_WRITE) ? -1 : write(fd, buf, len);
+}
+
+int
+ca_io_fsync(int fd)
+{
+	return ca_io_fault(CA_IO_FSYNC) ? -1 : fsync(fd);
+}
+
+int
+ca_io_rename(const char *from, const char *to)
+{
+	return ca_io_fault(CA_IO_RENAME) ? -1 : rename(from, to);
+}
+
+int
+ca_io_renameat2(int ofd, const char *from, int nfd, const char *to,
+    unsigned flags)
+{
+	return ca_io_fault(CA_IO_RENAME) ? -1 :
+	    renameat2(ofd, from, nfd, to, flags);
+}
+
+int
+ca_io_link(const char *from, const char *to)
+{
+	return ca_io_fault(CA_IO_RENAME) ? -1 : link(from, to);
+}
+
+int
+ca_io_mkdir(const char *path, mode_t mode)
+{
+	return ca_io_fault(CA_IO_MKDIR) ? -1 : mkdir(path, mode);
+}
+
+int
+ca_io_mkdirat(int dfd, const char *path, mode_t mode)
+{
+	return ca_io_fault(CA_IO_MKDIR) ? -1 : mkdirat(dfd, path, mode);
+}
+
+int
+ca_io_ftruncate(int fd, off_t len)
+{
+	return ca_io_fault(CA_IO_TRUNCATE) ? -1 : ftruncate(fd, len);
+}
+
+int
+ca_io_truncate(const char *path, off_t len)
+{
+	return ca_io_fault(CA_IO_TRUNCATE) ? -1 : truncate(path, len);
+}
+
 /* dirname into a new string ("." when there is no slash). */
 static char *
 dir_of(const char *path)
@@ -49,7 +185,7 @@ ca_dir_fsync(const char *dir, struct ca_err *err)
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return ca_err_set(err, CA_EIO, "cannot open directory '%s': %s",
 		    dir, strerror(errno));
-	if (fsync(fd) == -1 && errno != EINVAL) {
+	if (ca_io_fsync(fd) == -1 && errno != EINVAL) {
 		int e = errno;
 		close(fd);
 		return ca_err_set(err, CA_EIO, "cannot sync directory '%s': %s",
@@ -66,7 +202,7 @@ write_all(int fd, const void *buf, size_t len)
 	ssize_t w;
 
 	while (len > 0) {
-		w = write(fd, p, len);
+		w = ca_io_write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -109,7 +245,7 @@ write_file(const char *path, const void *buf, size_t len, mode_t mode,
 		goto out;
 	}
 	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
-	    fsync(fd) == -1) {
+	    ca_io_fsync(fd) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot write '%s': %s", path,
 		    strerror(errno));
 		goto out;
@@ -122,20 +258,25 @@ write_file(const char *path, const void *buf, size_t len, mode_t mode,
 	}
 	fd = -1;
 	if (excl) {
-		if (link(tmp, path) == -1) {
+		if (ca_io_link(tmp, path) == -1) {
 			ret = ca_err_set(err, errno == EEXIST ? CA_EEXIST : CA_EIO,
 			    "cannot create '%s': %s", path, strerror(errno));
 			goto out;
 		}
 		unlink(tmp);
-	} else if (rename(tmp, path) == -1) {
+	} else if (ca_io_rename(tmp, path) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot replace '%s': %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	free(tmp);
 	tmp = NULL;
-	ret = ca_dir_fsync(dir, err);
+	/* A new name whose directory entry may not survive a power cut is
+	 * not made: a create-only file is taken back (nobody else can have
+	 * it, link(2) was exclusive). A replaced file cannot be: its old
+	 * content is gone, and the error says the new one may not last. */
+	if ((ret = ca_dir_fsync(dir, err)) != 0 && excl)
+		unlink(path);
 out:
 	if (fd != -1)
 		close(fd);
@@ -271,7 +412,7 @@ ca_dir_create(const char *path, mode_t mode, int force_mode,
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0) {
+	if (ca_io_mkdir(path, mode) == 0) {
 		/* mkdir honours the umask; the mode we asked for is meant. */
 		if (chmod(path, mode) == -1)
 			return ca_err_set(err, CA_EIO, "cannot chmod '%s': %s",

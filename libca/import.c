@@ -1226,7 +1226,7 @@ ca_import_easyrsa(struct ca_import_result *out, const char *dir,
 	if ((ret = write_dir(out, tmp, &p, o, pass, now, err)) != 0)
 		goto out;
 	/* The commit: an empty destination directory is replaced whole. */
-	if (rename(tmp, dir) == -1) {
+	if (ca_io_rename(tmp, dir) == -1) {
 		ret = ca_err_set(err, errno == ENOTEMPTY || errno == EEXIST ?
 		    CA_EEXIST : CA_EIO, "cannot move the imported CA into '%s': "
 		    "%s", dir, strerror(errno));

@@ -115,7 +115,7 @@ stage(struct staged *s, const char *target, const char *buf, size_t len,
 	{
 		size_t off = 0;
 		while (off < len) {
-			ssize_t w = write(fd, buf + off, len - off);
+			ssize_t w = ca_io_write(fd, buf + off, len - off);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0) {
@@ -126,7 +126,7 @@ stage(struct staged *s, const char *target, const char *buf, size_t len,
 			off += (size_t)w;
 		}
 	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
+	if (ca_io_fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
 		ret = ca_err_set(err, CA_EIO, "cannot write '%s': %s", target,
 		    strerror(errno));
@@ -198,7 +198,7 @@ ca_install(int *changed, struct ca *ca, const struct ca_template *t,
 		char *dir;
 		if (st[i].tmp == NULL)
 			continue;
-		if (rename(st[i].tmp, st[i].target) == -1) {
+		if (ca_io_rename(st[i].tmp, st[i].target) == -1) {
 			ret = ca_err_set(err, CA_EIO, "cannot install '%s': %s",
 			    st[i].target, strerror(errno));
 			goto out;

@@ -187,33 +187,17 @@ write_in(const char *dir, const char *rel, const void *buf, size_t len,
 	return ret;
 }
 
-/* Removes a staged or old issued/NAME generation. Never through a
+/* Removes a staged or old issued/NAME generation, with whatever it
+ * holds (temp files of an interrupted write too). Never through a
  * symlink: one planted where a generation lies (a leftover name has a
  * guessable pid in it) would lead the unlinks outside the CA; the link
- * itself is what goes. The files are unlinked relative to the directory
- * opened with O_NOFOLLOW, so a swap of a parent cannot redirect them. */
+ * itself is what goes. ca_dir_remove_flat unlinks relative to the
+ * directory opened with O_NOFOLLOW, so a swap of a parent cannot
+ * redirect them. */
 static void
 rm_tree_flat(const char *dir)
 {
-	static const char *const files[] = { "key.pem", "cert.pem", "chain.pem",
-		"fullchain.pem" };
-	struct stat st;
-	size_t i;
-	int fd;
-
-	if (lstat(dir, &st) == -1)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(dir);
-		return;
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		unlinkat(fd, files[i], 0);
-	close(fd);
-	rmdir(dir);
+	(void)ca_dir_remove_flat(dir);
 }
 
 /*
@@ -299,21 +283,36 @@ swap_issued(struct ca *ca, const char *name, const char *staged,
     struct ca_err *err)
 {
 	char *issued = NULL, *final = NULL;
-	int ret;
+	int ret, swapped;
 
 	if ((issued = ca_path(ca, "issued")) == NULL ||
 	    (final = ca_path_join(issued, name)) == NULL) {
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (renameat2(AT_FDCWD, staged, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
-		rm_tree_flat(staged); /* now the old generation */
-	else if (errno != ENOENT || rename(staged, final) == -1) {
+	if (ca_io_renameat2(AT_FDCWD, staged, AT_FDCWD, final,
+	    RENAME_EXCHANGE) == 0)
+		swapped = 1;
+	else if (errno == ENOENT && ca_io_rename(staged, final) == 0)
+		swapped = 0;
+	else {
 		ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s", final,
 		    strerror(errno));
 		goto out;
 	}
-	ret = ca_dir_fsync(issued, err);
+	/* Not durable is not published: the caller cuts the index line
+	 * off again, so the old generation goes back in place (the same
+	 * exchange once more, or the new name moved back). */
+	if ((ret = ca_dir_fsync(issued, err)) != 0) {
+		if (swapped)
+			renameat2(AT_FDCWD, staged, AT_FDCWD, final,
+			    RENAME_EXCHANGE);
+		else
+			rename(final, staged);
+		goto out;
+	}
+	if (swapped)
+		rm_tree_flat(staged); /* now the old generation */
 out:
 	free(issued);
 	free(final);

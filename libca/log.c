@@ -285,8 +285,8 @@ ca_log_append(const char *dir, time_t now, const char *act,
 		goto out;
 	}
 	len = strlen(body);
-	w = write(fd, body, len);
-	if (w != (ssize_t)len || fsync(fd) == -1) {
+	w = ca_io_write(fd, body, len);
+	if (w != (ssize_t)len || ca_io_fsync(fd) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot append to '%s': %s", path,
 		    strerror(errno));
 		goto out;

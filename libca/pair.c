@@ -917,7 +917,7 @@ ca_pair_create(struct ca_pair_info *out, const char *dir,
 		goto out;
 	if ((ret = ca_dir_fsync(tmp, err)) != 0)
 		goto out;
-	if (rename(tmp, out->dir) == -1) {
+	if (ca_io_rename(tmp, out->dir) == -1) {
 		if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR)
 			ret = ca_err_set(err, CA_EEXIST, "'%s' appeared while the "
 			    "pair was made: nothing written", out->dir);

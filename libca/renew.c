@@ -412,7 +412,14 @@ ca_renew_template(struct ca_renew_result *r, struct ca *ca,
 	}
 	if (has_install(t)) {
 		if ((ret = ca_install(&changed, ca, t, &e)) != 0) {
-			result_error(r, "%s: %s", t->name, e.msg);
+			/* An issuance stays recorded; the next run sees the
+			 * installed files differ and installs them. */
+			if (r->serial[0])
+				result_error(r, "%s: serial %s issued, not installed "
+				    "(the next run installs it): %s", t->name,
+				    r->serial, e.msg);
+			else
+				result_error(r, "%s: %s", t->name, e.msg);
 			return ca_err_set(err, ret, "%s", r->error);
 		}
 		r->installed = changed;

@@ -245,17 +245,23 @@ ca_crl_generate(struct ca_crl_info *out, struct ca *ca, int days, time_t now,
 	if ((ret = ca_file_write_atomic(p, next, strlen(next), 0644, err)) != 0)
 		goto out;
 	free(p);
+	/* crl.pem, written last, is the commit: should anything fail after
+	 * crl.der was replaced, crl.der is made from crl.pem again, so the
+	 * two never differ. */
 	if ((p = ca_path(ca, "crl.der")) == NULL ||
 	    (ret = ca_file_write_atomic(p, der.data, der.size, 0644, err)) != 0)
-		goto out;
+		goto resync;
 	free(p);
 	if ((p = ca_path(ca, "crl.pem")) == NULL ||
 	    (ret = ca_file_write_atomic(p, pem.data, pem.size, 0644, err)) != 0)
-		goto out;
+		goto resync;
 	snprintf(out->number, sizeof(out->number), "%s", number.hex);
 	out->this_update = now;
 	out->nrevoked = n;
 	ret = 0;
+	goto out;
+resync:
+	(void)ca_crl_resync(ca, NULL);
 out:
 	free(p);
 	free(ents);
