@@ -37,6 +37,13 @@ ok chk "$T/p"; [ "$(grep -c '^leftover: ' "$T/.out")" = 2 ] || { cat "$T/.out"; 
 truncate -s 1 p/.lock
 ok ica issue --dir "$T/p" a3 --dns a3.internal
 ok chk "$T/p"; grep -q leftover "$T/.out" && { cat "$T/.out"; fail "leftovers not removed"; }
+# A kill after the commit point (the index line) and before the swap:
+# the next run publishes the staged generation the index records.
+ok ica issue --dir "$T/p" rf --dns rf.internal
+mv p/issued/rf p/issued/.rf.new.999999; truncate -s 1 p/.lock
+ok ica issue --dir "$T/p" rg --dns rg.internal
+[ -f p/issued/rf/key.pem ] && [ ! -e p/issued/.rf.new.999999 ] || fail "a recorded staged generation was not published"
+ok chk "$T/p"; grep -q leftover "$T/.out" && { cat "$T/.out"; fail "leftovers after publishing"; }
 rm -rf p
 
 step "fixtures: a CSR, a renewal config, managed files"
