@@ -287,18 +287,78 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names of dp's entries that skip() does not leave out, sorted;
+ * *out and its strings are the caller's (free_names). */
+static int
+sorted_names(char ***out, size_t *nout, DIR *dp, int (*skip)(const char *))
+{
+	struct dirent *de;
+	char **names = NULL, **nn;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	*nout = 0;
+	while ((de = readdir(dp)) != NULL) {
+		if (skip(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL)
+				goto nomem;
+			names = nn;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			goto nomem;
+		n++;
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
+	*out = names;
+	*nout = n;
+	return 0;
+nomem:
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+	return CA_ENOMEM;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* A source walk leaves out every dot entry (.git, editor swap files, our
+ * own temp files); the secrets guard only ., .. and .git. */
+static int
+skip_dot(const char *name)
+{
+	return name[0] == '.';
+}
+
+static int
+skip_git(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strcmp(name, ".git") == 0;
+}
+
 /* Every regular file under dir, in name order; entries whose name starts
  * with '.' (.git, editor swap files, our own temp files) are left out. */
 static int
 walk(struct scan *sc, const char *dir, int depth)
 {
 	struct ca_deploy *d = sc->d;
-	struct dirent *de;
 	struct stat st;
 	char **names = NULL, *p;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, i;
 	DIR *dp;
-	int ret = 0;
+	int ret;
 
 	if (depth > MAX_DEPTH)
 		return prob(&d->problems, "%s: more than %d directories deep",
@@ -306,26 +366,7 @@ walk(struct scan *sc, const char *dir, int depth)
 	if ((dp = opendir(dir)) == NULL)
 		return prob(&d->problems, "%s: cannot open directory: %s", dir,
 		    strerror(errno));
-	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nn;
-			cap = cap ? cap * 2 : 32;
-			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
-				ret = CA_ENOMEM;
-				goto out;
-			}
-			names = nn;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL) {
-			ret = CA_ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), by_name);
+	ret = sorted_names(&names, &n, dp, skip_dot);
 	for (i = 0; i < n && ret == 0; i++) {
 		if ((p = ca_path_join(dir, names[i])) == NULL) {
 			ret = CA_ENOMEM;
@@ -344,11 +385,8 @@ walk(struct scan *sc, const char *dir, int depth)
 			    S_ISLNK(st.st_mode) ? "a symlink" : "a special file");
 		free(p);
 	}
-out:
 	closedir(dp);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 	return ret;
 }
 
@@ -1051,12 +1089,11 @@ guard_file(struct guard *g, const char *path, const struct stat *st)
 static int
 guard_walk(struct guard *g, const char *dir, int depth)
 {
-	struct dirent *de;
 	struct stat st;
 	char **names = NULL, *p;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, i;
 	DIR *dp;
-	int ret = 0;
+	int ret;
 
 	if (depth > MAX_DEPTH)
 		return prob(g->problems, "%s: more than %d directories deep",
@@ -1064,28 +1101,7 @@ guard_walk(struct guard *g, const char *dir, int depth)
 	if ((dp = opendir(dir)) == NULL)
 		return prob(g->problems, "%s: cannot open directory: %s", dir,
 		    strerror(errno));
-	while ((de = readdir(dp)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, ".git") == 0)
-			continue;
-		if (n == cap) {
-			char **nn;
-			cap = cap ? cap * 2 : 32;
-			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
-				ret = CA_ENOMEM;
-				goto out;
-			}
-			names = nn;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL) {
-			ret = CA_ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), by_name);
+	ret = sorted_names(&names, &n, dp, skip_git);
 	for (i = 0; i < n && ret != CA_ENOMEM; i++) {
 		if ((p = ca_path_join(dir, names[i])) == NULL) {
 			ret = CA_ENOMEM;
@@ -1101,11 +1117,8 @@ guard_walk(struct guard *g, const char *dir, int depth)
 			ret = guard_file(g, p, &st);
 		free(p);
 	}
-out:
 	closedir(dp);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
 	return ret;
 }
 
