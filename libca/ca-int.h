@@ -44,6 +44,23 @@ gnutls_x509_crt_fmt_t ca_fmt_of(const gnutls_datum_t *d);
 
 /* Lower-case hex of n bytes. */
 void ca_hex(char *out, const unsigned char *in, size_t n, int upper);
+/* What a renewal run and the monitor need of a certificate (PEM: its
+ * first CERTIFICATE block, or DER), read off the DER without a full
+ * X.509 parse: the outer structure must be whole (TBS, algorithm,
+ * signature, nothing more), the serial as ca_cert_serial_hex() writes
+ * it. CA_EINVAL when it is not a certificate. */
+struct ca_cert_peek {
+	char serial[44];
+	time_t not_before, not_after;
+};
+int ca_cert_peek(struct ca_cert_peek *out, const unsigned char *data,
+    size_t n);
+/* YYMMDDHHMMSSZ (UTCTime: 50-99 are 19xx) or YYYYMMDDHHMMSSZ. */
+int ca_time_parse_asn1(time_t *out, const char *s);
+/* ca_install_needed() with issued/NAME/cert.pem's content already in
+ * hand (cert NULL: read it). */
+int ca_install_needed_cert(struct ca *ca, const struct ca_template *t,
+    const char *cert, size_t certlen, struct ca_err *err);
 
 /* Like strdup, but NULL in gives NULL out. */
 char *ca_strdup(const char *s);

@@ -41,6 +41,131 @@ ca_cert_load(gnutls_x509_crt_t *out, const char *path, struct ca_err *err)
 	return 0;
 }
 
+/* One DER tag and length at *p (single-byte tags, definite lengths up
+ * to 2^32-1): the content's start and size, bounded by end. */
+static int
+der_next(const unsigned char **p, const unsigned char *end,
+    unsigned char *tag, size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t n = 0, k;
+
+	if (end - q < 2)
+		return -1;
+	*tag = *q++;
+	if (*q < 0x80)
+		n = *q++;
+	else {
+		k = *q++ & 0x7f;
+		if (k == 0 || k > 4 || (size_t)(end - q) < k)
+			return -1;
+		while (k-- > 0)
+			n = n << 8 | *q++;
+	}
+	if ((size_t)(end - q) < n)
+		return -1;
+	*p = q;
+	*len = n;
+	return 0;
+}
+
+/* A DER UTCTime or GeneralizedTime at p (the content of tag). */
+static int
+der_time(time_t *out, unsigned char tag, const unsigned char *p, size_t l)
+{
+	char s[16];
+
+	if ((tag != 0x17 || l != 13) && (tag != 0x18 || l != 15))
+		return -1;
+	memcpy(s, p, l);
+	s[l] = '\0';
+	return ca_time_parse_asn1(out, s) == 0 ? 0 : -1;
+}
+
+int
+ca_cert_peek(struct ca_cert_peek *out, const unsigned char *data, size_t n)
+{
+	gnutls_datum_t in = { (unsigned char *)data, (unsigned)n };
+	gnutls_datum_t der = { NULL, 0 };
+	const unsigned char *p, *end, *tbs_end, *v;
+	unsigned char tag;
+	size_t l, vl, i = 0;
+	int ret = CA_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (n > CA_MAX_FILE)
+		return CA_EINVAL;
+	if (ca_fmt_of(&in) == GNUTLS_X509_FMT_PEM) {
+		if (gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) < 0)
+			return CA_EINVAL;
+		p = der.data;
+		end = der.data + der.size;
+	} else {
+		p = data;
+		end = data + n;
+	}
+	/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+	 * signatureValue }, spanning the whole DER; tbsCertificate ::=
+	 * SEQUENCE { [0] version OPTIONAL, serialNumber INTEGER, signature
+	 * AlgorithmIdentifier, issuer Name, validity SEQUENCE { notBefore,
+	 * notAfter }, ... }. */
+	if (der_next(&p, end, &tag, &l) != 0 || tag != 0x30 || p + l != end)
+		goto out;
+	if (der_next(&p, end, &tag, &l) != 0 || tag != 0x30)
+		goto out;
+	tbs_end = p + l;
+	/* What follows the TBS: the algorithm and the signature, nothing
+	 * else. */
+	{
+		const unsigned char *q = tbs_end;
+		if (der_next(&q, end, &tag, &vl) != 0 || tag != 0x30)
+			goto out;
+		q += vl;
+		if (der_next(&q, end, &tag, &vl) != 0 || tag != 0x03 ||
+		    q + vl != end)
+			goto out;
+	}
+	end = tbs_end;
+	if (der_next(&p, end, &tag, &l) != 0)
+		goto out;
+	if (tag == 0xa0) {
+		p += l;
+		if (der_next(&p, end, &tag, &l) != 0)
+			goto out;
+	}
+	if (tag != 0x02 || l == 0 || l > 21)
+		goto out;
+	while (i + 1 < l && p[i] == 0)
+		i++;
+	ca_hex(out->serial, p + i, l - i, 1);
+	p += l;
+	/* signature, issuer: skipped. */
+	if (der_next(&p, end, &tag, &l) != 0 || tag != 0x30)
+		goto out;
+	p += l;
+	if (der_next(&p, end, &tag, &l) != 0 || tag != 0x30)
+		goto out;
+	p += l;
+	if (der_next(&p, end, &tag, &l) != 0 || tag != 0x30)
+		goto out;
+	end = p + l;
+	if (der_next(&p, end, &tag, &vl) != 0)
+		goto out;
+	v = p;
+	if (der_time(&out->not_before, tag, v, vl) != 0)
+		goto out;
+	p += vl;
+	if (der_next(&p, end, &tag, &vl) != 0 || p + vl != end ||
+	    der_time(&out->not_after, tag, p, vl) != 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0)
+		memset(out, 0, sizeof(*out));
+	gnutls_free(der.data);
+	return ret;
+}
+
 int
 ca_cert_export_pem(gnutls_datum_t *out, gnutls_x509_crt_t crt,
     struct ca_err *err)

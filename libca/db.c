@@ -19,51 +19,6 @@
 
 #include "ca-int.h"
 
-/* YYMMDDHHMMSSZ (UTCTime rules: 50-99 are 19xx) or YYYYMMDDHHMMSSZ. */
-static int
-parse_time(time_t *out, const char *s)
-{
-	char buf[21];
-	size_t n = strlen(s), i;
-	unsigned y;
-
-	if (n != 13 && n != 15)
-		return CA_EINVAL;
-	if (s[n - 1] != 'Z')
-		return CA_EINVAL;
-	for (i = 0; i + 1 < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return CA_EINVAL;
-	if (n == 13) {
-		y = (unsigned)((s[0] - '0') * 10 + (s[1] - '0'));
-		y += y >= 50 ? 1900 : 2000;
-		s += 2;
-	} else {
-		y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
-		    (s[2] - '0') * 10 + (s[3] - '0'));
-		s += 4;
-	}
-	/* Built by hand, not with snprintf: a CRL run parses two of these
-	 * for each of 100,000 lines. */
-	buf[0] = (char)('0' + y / 1000);
-	buf[1] = (char)('0' + y / 100 % 10);
-	buf[2] = (char)('0' + y / 10 % 10);
-	buf[3] = (char)('0' + y % 10);
-	buf[4] = '-';
-	memcpy(buf + 5, s, 2);
-	buf[7] = '-';
-	memcpy(buf + 8, s + 2, 2);
-	buf[10] = 'T';
-	memcpy(buf + 11, s + 4, 2);
-	buf[13] = ':';
-	memcpy(buf + 14, s + 6, 2);
-	buf[16] = ':';
-	memcpy(buf + 17, s + 8, 2);
-	buf[19] = 'Z';
-	buf[20] = '\0';
-	return ca_time_parse_rfc3339(out, buf);
-}
-
 static void
 format_time(char *buf, size_t len, time_t t)
 {
@@ -108,12 +63,12 @@ parse_line(struct ca_db_entry *e, char *line, int copy, struct ca_err *err)
 	if (strlen(f[0]) != 1 || strchr("VRE", f[0][0]) == NULL)
 		return ca_err_set(err, CA_EDB, "bad status '%s'", f[0]);
 	e->status = f[0][0];
-	if (parse_time(&e->not_after, f[1]) != 0)
+	if (ca_time_parse_asn1(&e->not_after, f[1]) != 0)
 		return ca_err_set(err, CA_EDB, "bad expiry date '%s'", f[1]);
 	if (e->status == 'R') {
 		if ((comma = strchr(f[2], ',')) != NULL)
 			*comma++ = '\0';
-		if (parse_time(&e->revoked_at, f[2]) != 0)
+		if (ca_time_parse_asn1(&e->revoked_at, f[2]) != 0)
 			return ca_err_set(err, CA_EDB, "bad revocation date '%s'",
 			    f[2]);
 		e->reason = CA_REASON_UNSPECIFIED;

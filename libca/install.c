@@ -229,6 +229,13 @@ int
 ca_install_needed(struct ca *ca, const struct ca_template *t,
     struct ca_err *err)
 {
+	return ca_install_needed_cert(ca, t, NULL, 0, err);
+}
+
+int
+ca_install_needed_cert(struct ca *ca, const struct ca_template *t,
+    const char *cert, size_t certlen, struct ca_err *err)
+{
 	static const char *const src[] = { "key.pem", "cert.pem", "chain.pem",
 		"fullchain.pem" };
 	const char *dst[4] = { t->install.key, t->install.cert,
@@ -250,6 +257,12 @@ ca_install_needed(struct ca *ca, const struct ca_template *t,
 			continue;
 		if (i == 0)
 			mode &= 0640;
+		if (i == 1 && cert != NULL) {
+			/* issued/NAME/cert.pem, already read by the caller. */
+			if (!already_right(dst[i], cert, certlen, uid, gid, mode))
+				needed = 1;
+			continue;
+		}
 		if (asprintf(&p, "%s/issued/%s/%s", ca->dir, t->name, src[i]) < 0)
 			return ca_err_set(err, CA_ENOMEM, "out of memory");
 		if (ca_file_read(&data, &len, p, CA_MAX_FILE, NULL) != 0 ||

@@ -152,19 +152,25 @@ ca_superseded_clear(struct ca *ca, const char *name, struct ca_err *err)
 	return ret;
 }
 
-/* The serial of issued/NAME/cert.pem, "" when absent. */
+/* The serial of issued/NAME/cert.pem, "" when absent, and the file's
+ * content (*data, to be freed) for the install check. Read off the DER:
+ * a renewal run asks this of every template, and a full X.509 parse was
+ * most of what a run with nothing due cost. */
 static void
-published_serial(char *buf, size_t len, struct ca *ca, const char *name)
+published_serial(char *buf, size_t len, char **data, size_t *n,
+    struct ca *ca, const char *name)
 {
-	gnutls_x509_crt_t c = NULL;
 	char *p = NULL;
 
 	buf[0] = '\0';
+	*data = NULL;
+	*n = 0;
 	if (asprintf(&p, "%s/issued/%s/cert.pem", ca->dir, name) < 0)
 		return;
-	if (ca_cert_load(&c, p, NULL) == 0) {
-		ca_cert_serial_hex(buf, len, c);
-		gnutls_x509_crt_deinit(c);
+	if (ca_file_read(data, n, p, CA_MAX_FILE, NULL) == 0) {
+		struct ca_cert_peek pk;
+		if (ca_cert_peek(&pk, (unsigned char *)*data, *n) == 0)
+			snprintf(buf, len, "%s", pk.serial);
 	}
 	free(p);
 }
@@ -177,8 +183,8 @@ ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
 	const struct ca_db_byname *ix = NULL;
 	struct ca_db *db = NULL;
 	struct ca_db_entry *cur = NULL;
-	char have[64], *pp;
-	size_t i, first, n;
+	char have[64], *pp, *pem = NULL;
+	size_t i, first, n, pemlen = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -211,22 +217,23 @@ ca_renew_plan(struct ca_renew_plan *out, struct ca *ca,
 	}
 	/* Recorded but never published (a crash between the two): its key
 	 * is gone, so a new certificate is the only way on. */
-	published_serial(have, sizeof(have), ca, t->name);
+	published_serial(have, sizeof(have), &pem, &pemlen, ca, t->name);
 	if (strcmp(have, cur->serial) != 0) {
 		out->action = CA_RENEW_RENEW;
 		goto out;
 	}
-	if ((pp = pending_path(ca, t->name)) != NULL) {
-		/* Without a reload command, nothing is pending any more. */
-		out->reload_pending = ca_file_exists(pp) && t->reload != NULL;
+	/* Without a reload command, nothing is pending any more. */
+	if (t->reload != NULL && (pp = pending_path(ca, t->name)) != NULL) {
+		out->reload_pending = ca_file_exists(pp);
 		free(pp);
 	}
-	if ((ret = ca_install_needed(ca, t, err)) < 0)
+	if ((ret = ca_install_needed_cert(ca, t, pem, pemlen, err)) < 0)
 		goto out;
 	out->action = ret > 0 || out->reload_pending ? CA_RENEW_INSTALL :
 	    CA_RENEW_NONE;
 	ret = 0;
 out:
+	free(pem);
 	return ret;
 }
 

@@ -31,13 +31,51 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int
+by_tpl_name(const void *a, const void *b)
+{
+	const struct ca_template *x = *(const struct ca_template *const *)a;
+	const struct ca_template *y = *(const struct ca_template *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	/* Ties in file order, so the message names the files as read. */
+	return c != 0 ? c : strcmp(x->path, y->path);
+}
+
+/* Two files issuing into one name would fight over it. Sorted, the
+ * duplicates are neighbours: O(n log n) for a directory of thousands. */
+static int
+unique_names(const struct ca_templates *ts, struct ca_err *err)
+{
+	const struct ca_template **v;
+	size_t i;
+	int ret = 0;
+
+	if (ts->n < 2)
+		return 0;
+	if ((v = malloc(ts->n * sizeof(*v))) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	for (i = 0; i < ts->n; i++)
+		v[i] = &ts->v[i];
+	qsort(v, ts->n, sizeof(*v), by_tpl_name);
+	for (i = 1; i < ts->n; i++)
+		if (strcmp(v[i - 1]->name, v[i]->name) == 0) {
+			ret = ca_err_set(err, CA_ECONF, "templates '%s' and '%s' "
+			    "both have name '%s'", v[i - 1]->path, v[i]->path,
+			    v[i]->name);
+			break;
+		}
+	free(v);
+	return ret;
+}
+
 int
 ca_templates_load(struct ca_templates *out, const char *dir,
     struct ca_err *err)
 {
 	struct ca_strv files = { NULL, 0 };
 	struct dirent *de;
-	size_t i, j;
+	size_t i;
 	DIR *d;
 	int ret = 0;
 
@@ -75,18 +113,10 @@ ca_templates_load(struct ca_templates *out, const char *dir,
 		if (ret != 0)
 			break;
 		out->n++;
-		/* Two files issuing into one name would fight over it. */
-		for (j = 0; j + 1 < out->n; j++)
-			if (strcmp(out->v[j].name, out->v[out->n - 1].name) == 0) {
-				ret = ca_err_set(err, CA_ECONF, "templates '%s' and "
-				    "'%s' both have name '%s'", out->v[j].path,
-				    out->v[out->n - 1].path, out->v[j].name);
-				break;
-			}
-		if (ret != 0)
-			break;
 	}
 	ca_strv_free(&files);
+	if (ret == 0)
+		ret = unique_names(out, err);
 	if (ret != 0)
 		ca_templates_free(out);
 	return ret;

@@ -206,21 +206,29 @@ void
 ca_sb_printf(struct ca_sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
-	if (b->oom)
+	if (b->oom || sb_reserve(b, 64) != 0)
 		return;
+	/* Straight into the free room; formatted twice only when it was
+	 * too small. */
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(b->p + b->len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
+		b->p[b->len] = '\0';
 		b->oom = 1;
 		return;
 	}
-	if (sb_reserve(b, (size_t)n) != 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		b->p[b->len] = '\0';
+		if (sb_reserve(b, (size_t)n) != 0)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }

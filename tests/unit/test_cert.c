@@ -870,6 +870,59 @@ out:
 		gnutls_x509_crt_deinit(bad);
 }
 
+/* ca_cert_peek reads what GnuTLS reads, from PEM and DER, and refuses
+ * what is not a whole certificate. */
+static void
+test_peek(void)
+{
+	gnutls_x509_crt_t certs[3], crt = NULL;
+	gnutls_datum_t pem = { NULL, 0 }, der = { NULL, 0 };
+	struct ca_cert_peek pk;
+	struct ca_err err;
+	char serial[64], *junk;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(issue(&crt, &issue_cases[0], &err), 0);
+	certs[0] = root_crt;
+	certs[1] = ica_crt;
+	certs[2] = crt;
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_FATAL(gnutls_x509_crt_export2(certs[i],
+		    GNUTLS_X509_FMT_PEM, &pem) >= 0);
+		CU_ASSERT_FATAL(gnutls_x509_crt_export2(certs[i],
+		    GNUTLS_X509_FMT_DER, &der) >= 0);
+		CU_ASSERT_EQUAL(ca_cert_serial_hex(serial, sizeof(serial),
+		    certs[i]), 0);
+		CU_ASSERT_EQUAL(ca_cert_peek(&pk, pem.data, pem.size), 0);
+		CU_ASSERT_STRING_EQUAL(pk.serial, serial);
+		CU_ASSERT_EQUAL(pk.not_after,
+		    gnutls_x509_crt_get_expiration_time(certs[i]));
+		CU_ASSERT_EQUAL(pk.not_before,
+		    gnutls_x509_crt_get_activation_time(certs[i]));
+		CU_ASSERT_EQUAL(ca_cert_peek(&pk, der.data, der.size), 0);
+		CU_ASSERT_STRING_EQUAL(pk.serial, serial);
+		/* Truncated, with a byte more, or not a certificate at all. */
+		CU_ASSERT_EQUAL(ca_cert_peek(&pk, der.data, der.size - 1),
+		    CA_EINVAL);
+		CU_ASSERT_EQUAL(pk.serial[0], '\0');
+		if ((junk = malloc(der.size + 1)) != NULL) {
+			memcpy(junk, der.data, der.size);
+			junk[der.size] = 0;
+			CU_ASSERT_EQUAL(ca_cert_peek(&pk, (unsigned char *)junk,
+			    der.size + 1), CA_EINVAL);
+			free(junk);
+		}
+		gnutls_free(pem.data);
+		gnutls_free(der.data);
+	}
+	CU_ASSERT_EQUAL(ca_cert_peek(&pk, (const unsigned char *)"hello", 5),
+	    CA_EINVAL);
+	CU_ASSERT_EQUAL(ca_cert_peek(&pk, (const unsigned char *)
+	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+	    58), CA_EINVAL);
+	gnutls_x509_crt_deinit(crt);
+}
+
 void
 register_cert(void)
 {
@@ -887,4 +940,5 @@ register_cert(void)
 	CU_add_test(s, "lint against the wrong profile", test_lint_profiles);
 	CU_add_test(s, "ca_verify_chain at a given now, with a CRL",
 	    test_verify_chain);
+	CU_add_test(s, "ca_cert_peek agrees with GnuTLS", test_peek);
 }
