@@ -124,6 +124,12 @@ void ca_time_format(char *buf, size_t len, time_t t);
  * Nothing is left behind on failure. */
 int ca_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode, struct ca_err *err);
+/* Like ca_file_write_atomic, with the temp file's absolute path noted
+ * ("tmp PATH") in the lock file note_fd before the file is made: for a
+ * file outside the locked directory, whose temp file the next holder of
+ * the lock removes should this run die (see ca_lock_note). */
+int ca_file_write_atomic_noted(const char *path, const void *buf,
+    size_t len, mode_t mode, int note_fd, struct ca_err *err);
 /* Like ca_file_write_atomic, but fails with CA_EEXIST when path exists
  * (link(2) instead of rename(2)): for keys and serial-named certs. */
 int ca_file_write_new(const char *path, const void *buf, size_t len,
@@ -148,6 +154,20 @@ int ca_lock_acquire(int *out, const char *dir, int wait, struct ca_err *err);
 /* The same on any lock file. */
 int ca_lock_file(int *out, const char *path, int wait, struct ca_err *err);
 void ca_lock_release(int fd);
+/* The mark of a lock file: a holder marks it (one byte) when it starts
+ * and clears it (empty) when done, so a non-empty lock file says the
+ * last holder died at work. Failures are ignored: the mark only spares
+ * later runs a look. */
+void ca_lock_mark(int fd);
+void ca_lock_clear(int fd);
+/* Appends one line (no '\n' in it) after the mark and syncs it: what a
+ * run notes before it makes something a later run must remove should it
+ * die. */
+int ca_lock_note(int fd, const char *line, struct ca_err *err);
+/* The whole lines noted in a lock file (at most CA_LOCK_NOTES_MAX bytes
+ * are read; a torn last line is left out). */
+#define CA_LOCK_NOTES_MAX (1024u * 1024)
+int ca_lock_notes(struct ca_strv *out, int fd, struct ca_err *err);
 
 /* ---- secrets ----------------------------------------------------------- */
 

@@ -45,6 +45,21 @@ ok ica issue --dir "$T/p" rg --dns rg.internal
 [ -f p/issued/rf/key.pem ] && [ ! -e p/issued/.rf.new.999999 ] || fail "a recorded staged generation was not published"
 ok chk "$T/p"; grep -q leftover "$T/.out" && { cat "$T/.out"; fail "leftovers after publishing"; }
 rm -rf p
+# A root sign killed while writing --out: the temp file beside it was
+# noted in the root's lock file before it was made; the checker lists
+# it, the next locked root run removes it. What the notes do not name,
+# or name but is no regular file, stays.
+mkdir outd
+echo junk >outd/.x.crt.Ab12Cd; echo mine >outd/.x.crt.Zz99Yy
+ln -s "$T/outd/.x.crt.Zz99Yy" outd/.y.crt.Qq11Rr
+printf '\0tmp %s/outd/.x.crt.Ab12Cd\ntmp %s/outd/.y.crt.Qq11Rr\ntmp %s/outd/.x.crt.Tt' "$T" "$T" "$T" >"$T/root/.lock"
+ok chk "$T/root"; grep -q "^leftover: $T/outd/.x.crt.Ab12Cd: " "$T/.out" || { cat "$T/.out"; fail "a noted temp file not listed"; }
+[ "$(grep -c '^leftover: ' "$T/.out")" = 1 ] || { cat "$T/.out"; fail "more listed than the noted temp file"; }
+ok root crl --dir "$T/root" --passphrase-file "$PASSFILE"
+[ ! -e outd/.x.crt.Ab12Cd ] || fail "a noted temp file of --out was not removed"
+[ -f outd/.x.crt.Zz99Yy ] && [ -L outd/.y.crt.Qq11Rr ] || fail "removed what the notes do not name as a temp file"
+[ ! -s "$T/root/.lock" ] || fail "the root's lock file is not empty after a run"
+rm -rf outd
 
 step "fixtures: a CSR, a renewal config, managed files"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \
@@ -171,6 +186,8 @@ for i in $(seq "$N"); do
 		sound "$T/root"
 		ok root sign --dir "$T/root" --passphrase-file "$PASSFILE" --kind server --yes "$T/extra/ca.csr" --out "$T/extra$i.crt"
 		clean "$T/root"
+		# The temp file of --out, beside it, is gone too.
+		[ -z "$(find "$T" -maxdepth 1 -name ".extra$i.crt.*")" ] || { ls -la "$T"; fail "rootsign: the temp file of --out is left beside it"; }
 		openssl verify -CAfile "$T/root/ca.crt" "$T/extra$i.crt" >/dev/null || fail "rootsign: the output does not verify" ;;
 	esac
 done
