@@ -256,8 +256,10 @@ create_noted(char *tmp, const char *dir, int note_fd, struct ca_err *err)
 			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((ret = ca_lock_note(note_fd, line, err)) != 0)
+		if ((ret = ca_lock_note(note_fd, line, err)) != 0) {
+			ca_err_wrap(err, "cannot create a file in '%s'", dir);
 			goto out;
+		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -506,10 +508,18 @@ ca_dir_create(const char *path, mode_t mode, int force_mode,
 int
 ca_lock_file(int *out, const char *path, int wait, struct ca_err *err)
 {
+	return ca_lock_fileat(out, AT_FDCWD, path, path, wait, err);
+}
+
+int
+ca_lock_fileat(int *out, int dirfd, const char *name, const char *path,
+    int wait, struct ca_err *err)
+{
 	int fd;
 
 	*out = -1;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd == -1)
 		return ca_err_set(err, CA_EIO, "cannot open lock '%s': %s", path,
 		    strerror(errno));
@@ -578,7 +588,7 @@ ca_lock_note(int fd, const char *line, struct ca_err *err)
 	int ret = 0;
 
 	if (fstat(fd, &st) == -1)
-		return ca_err_set(err, CA_EIO, "cannot note in the lock file: %s",
+		return ca_err_set(err, CA_EIO, "cannot write the lock file: %s",
 		    strerror(errno));
 	at = st.st_size > 0 ? st.st_size : 1;
 	if ((buf = malloc(len + 1)) == NULL)
@@ -590,7 +600,7 @@ ca_lock_note(int fd, const char *line, struct ca_err *err)
 	 * never on disk before it. */
 	if (lseek(fd, at, SEEK_SET) == -1 || write_all(fd, buf, len + 1) == -1 ||
 	    ca_io_fsync(fd) == -1) {
-		ret = ca_err_set(err, CA_EIO, "cannot note in the lock file: %s",
+		ret = ca_err_set(err, CA_EIO, "cannot write the lock file: %s",
 		    strerror(errno));
 		(void)!ftruncate(fd, at);
 	}

@@ -22,7 +22,8 @@ fi
 
 # Snapshot of the root, and the stat of every file in it.
 snaproot() { snap "$R"; }
-stats() { (cd "$R" && find . -type f -print0 | sort -z | xargs -0 -r stat -c '%n %i %Y %a %U:%G'); }
+# The run lock (var/lib/tierca/deploy.lock) is not state: left out.
+stats() { (cd "$R" && find . -type f ! -name '*.lock' -print0 | sort -z | xargs -0 -r stat -c '%n %i %Y %a %U:%G'); }
 count() { grep -c -- "$1" "$2" || true; }
 
 step "a first run places everything"
