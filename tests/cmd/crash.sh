@@ -144,7 +144,7 @@ clean() {
 }
 
 step "$N kills"
-gen=0; dremoved=0
+gen=0; dremoved=0; rremoved=0
 DLOCK=$T/droot/var/lib/tierca/deploy.lock
 for i in $(seq "$N"); do
 	op=${ops[$(( (i - 1) % ${#ops[@]} ))]}
@@ -200,6 +200,7 @@ for i in $(seq "$N"); do
 	rootsign)
 		killrun rootsign "$T/root/.lock" root sign --dir "$T/root" --passphrase-file "$PASSFILE" --kind server --yes "$T/extra/ca.csr" --out "$T/extra$i.crt"
 		sound "$T/root"
+		rremoved=$((rremoved + $(find "$T" -maxdepth 1 -name ".extra$i.crt.*" | wc -l)))
 		ok root sign --dir "$T/root" --passphrase-file "$PASSFILE" --kind server --yes "$T/extra/ca.csr" --out "$T/extra$i.crt"
 		clean "$T/root"
 		# The temp file of --out, beside it, is gone too.
@@ -219,5 +220,5 @@ for o in "${ops[@]}"; do
 	echo "crash: $o: ${killed[$o]} killed mid-operation (${held[$o]} of them holding its lock), ${finished[$o]} had finished"
 	tk=$((tk + killed[$o])); tf=$((tf + finished[$o])); th=$((th + held[$o]))
 done
-echo "crash: total $N kills: $tk mid-operation ($th holding a lock), $tf finished; deploy leftovers of kills removed by the next run: $dremoved, left: $left"
+echo "crash: total $N kills: $tk mid-operation ($th holding a lock), $tf finished; deploy leftovers of kills removed by the next run: $dremoved, left: $left; root sign --out temp files removed by the next run: $rremoved, left: 0"
 [ $tk -gt $((N / 3)) ] || fail "fewer than a third of the kills landed mid-operation: calibrate the delays"
