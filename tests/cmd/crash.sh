@@ -111,6 +111,44 @@ deploy_ok() {
 	done
 }
 
+DLOCK=$T/droot/var/lib/tierca/deploy.lock
+
+# Random kills seldom land in the few milliseconds a temp file lives (a
+# root sign spends its time deriving the key); strace kills at the exact
+# instant instead: when the tool first enters a rename, its temp files
+# made and noted, nothing renamed yet.
+step "kills at the worst instant: temp files made, nothing renamed"
+killat() { # killat SYSCALLS CMD...: SIGKILL on entering the first of SYSCALLS
+	local sc=$1 rc=0; shift
+	strace -qq -f -o /dev/null -e trace="$sc" -e inject="$sc":signal=KILL:when=1 "$@" >/dev/null 2>&1 || rc=$?
+	[ $rc = 137 ] || fail "not killed entering $sc (rc $rc): $*"
+}
+if command -v strace >/dev/null && strace -qq -o /dev/null true 2>/dev/null; then
+	killat "/^rename(at2?)?$" "$B/tierca-root" sign --dir "$T/root" --passphrase-file "$PASSFILE" --kind server --yes "$T/extra/ca.csr" --out "$T/worst.crt"
+	[ -n "$(find "$T" -maxdepth 1 -name '.worst.crt.*')" ] && [ ! -e "$T/worst.crt" ] || { ls -la "$T"; fail "root sign: no temp file of --out at the kill"; }
+	ok chk "$T/root"; grep -q "^leftover: $T/.worst.crt.[A-Za-z0-9]*: " "$T/.out" || { cat "$T/.out"; fail "root sign: the temp file of --out is not listed"; }
+	ok root sign --dir "$T/root" --passphrase-file "$PASSFILE" --kind server --yes "$T/extra/ca.csr" --out "$T/worst.crt"
+	[ -z "$(find "$T" -maxdepth 1 -name '.worst.crt.*')" ] || { ls -la "$T"; fail "root sign: the temp file of --out survived the next run"; }
+	openssl verify -CAfile "$T/root/ca.crt" "$T/worst.crt" >/dev/null || fail "root sign: the output of the next run does not verify"
+	ok chk "$T/root"; grep -q leftover "$T/.out" && { cat "$T/.out"; fail "root sign: leftovers after the next run"; }
+	# Deploy: four changed files and one in a directory of its own,
+	# which the next run no longer deploys.
+	managed w
+	printf '# deploy-target: /etc/crash/worst/new.conf\nw\n' >dsrc/g.conf
+	killat "/^rename(at2?)?$" "$B/tierca-deploy" --root "$T/droot" dsrc
+	[ "$(find "$T/droot" -name '.tierca-deploy.*' | wc -l)" = 5 ] && [ -s "$DLOCK" ] || { find "$T/droot"; fail "deploy: not 5 staged files and a marked lock at the kill"; }
+	deploy_ok 0 0
+	rm dsrc/g.conf
+	ok "$B/tierca-deploy" --root "$T/droot" dsrc
+	grep -q "^tierca-deploy: warning: removed 6 leftovers of an interrupted run" "$T/.out" || { cat "$T/.out"; fail "deploy: the 5 temp files and the directory were not removed, or not said"; }
+	deploy_ok w w
+	[ ! -e "$T/droot/etc/crash/worst" ] && [ -z "$(find "$T/droot" -name '.tierca-deploy.*')" ] && [ ! -s "$DLOCK" ] || { find "$T/droot"; fail "deploy: leftovers after the next run"; }
+	managed 0
+	ok "$B/tierca-deploy" --root "$T/droot" dsrc
+else
+	echo "--- strace cannot run here: skipped"
+fi
+
 ops=(issue sign revoke crl renew deploy rootsign)
 declare -A killed finished held maxms
 for o in "${ops[@]}"; do killed[$o]=0; finished[$o]=0; held[$o]=0; done
@@ -145,7 +183,6 @@ clean() {
 
 step "$N kills"
 gen=0; dremoved=0; rremoved=0
-DLOCK=$T/droot/var/lib/tierca/deploy.lock
 for i in $(seq "$N"); do
 	op=${ops[$(( (i - 1) % ${#ops[@]} ))]}
 	case $op in
