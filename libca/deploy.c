@@ -991,7 +991,7 @@ is_deploy_tmp(const char *n)
 static int
 open_under(int rootfd, const char *dir)
 {
-	char *copy, *comp, *save = NULL;
+	char *copy = NULL, *comp = NULL, *save = NULL;
 	int fd, nfd;
 
 	if (dir[0] != '/' || (copy = strdup(dir)) == NULL)
@@ -1121,7 +1121,7 @@ recover(struct ca_deploy *d, int rootfd, size_t *n, struct ca_err *err)
 static int
 open_lock_dir(int *out, int rootfd, const char *root, struct ca_err *err)
 {
-	char *copy, *comp, *save = NULL;
+	char *copy = NULL, *comp = NULL, *save = NULL;
 	int fd, nfd, ret = 0;
 	const char *lock = CA_DEPLOY_LOCK;
 	size_t dl = (size_t)(strrchr(lock, '/') - lock);

@@ -6,7 +6,8 @@
 # Deploy: every target holds the old or the new content, never a mix;
 # after the next run no .tierca-deploy.* temp file and no directory the
 # killed run made for nothing remain. Root sign: no temp file of --out
-# remains beside it.
+# remains beside it. Both are also killed by strace at the worst instant
+# (temp files made, nothing renamed yet), where random kills seldom land.
 # TIERCA_STRESS=N sets the number of kills (make check: 50, make stress:
 # 500 or more); the counts of kills that landed mid-operation, inside
 # the operation's lock (the CA's, or deploy's run lock), and after the
