@@ -34,6 +34,9 @@ usage(FILE *f)
 	    "  # deploy-after: command      (run once after a change)\n"
 	    "  # deploy-key: yes            (a private key, mode 0600/0400 only)\n"
 	    "Everything is validated first; one problem places nothing.\n"
+	    "One run at a time per root: another waits for the lock\n"
+	    "PREFIX" CA_DEPLOY_LOCK "; the next run removes what a\n"
+	    "killed one left.\n"
 	    "Exit 0 when all went well, 1 on any failure, 2 on usage errors.\n"
 	    "  --root PREFIX  place under PREFIX instead of /\n"
 	    "  --dry-run      print the plan and diffs; change nothing\n"
@@ -274,6 +277,49 @@ print_json(struct run *r)
 	    r->failed, r->after_failed);
 }
 
+/* Every problem, one line each; nothing is placed. */
+static int
+refuse(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->d.problems.n; i++)
+		msg_err("%s", r->d.problems.v[i]);
+	msg_err("%zu problem%s; nothing placed", r->d.problems.n,
+	    r->d.problems.n == 1 ? "" : "s");
+	if (r->json)
+		print_json(r);
+	return 1;
+}
+
+/* The run lock of the root: another deploy holding it is waited for,
+ * saying so; what a killed run left is removed, saying so. */
+static int
+lock_root(struct run *r)
+{
+	struct ca_err err = { 0 };
+	size_t removed = 0;
+	int ret;
+
+	ret = ca_deploy_lock(&r->d, 0, &removed, &err);
+	if (ret == CA_ELOCK) {
+		msg_warn("another tierca-deploy is placing files under '%s': "
+		    "waiting for it to finish (lock '%s%s')", r->d.root[0] ?
+		    r->d.root : "/", r->d.root, CA_DEPLOY_LOCK);
+		memset(&err, 0, sizeof(err));
+		ret = ca_deploy_lock(&r->d, 1, &removed, &err);
+	}
+	if (removed > 0)
+		msg_warn("removed %zu leftover%s of an interrupted run (temp "
+		    "files, empty directories it made)", removed, removed == 1 ?
+		    "" : "s");
+	if (ret == CA_ECONF)
+		return refuse(r);
+	if (ret != 0)
+		return fail(&err);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,22 +396,22 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (ret == CA_ECONF) {
-		/* Every problem, one line each; nothing is placed. */
-		for (i = 0; i < r.d.problems.n; i++)
-			msg_err("%s", r.d.problems.v[i]);
-		msg_err("%zu problem%s; nothing placed", r.d.problems.n,
-		    r.d.problems.n == 1 ? "" : "s");
-		if (r.json)
-			print_json(&r);
-		status = 1;
+		status = refuse(&r);
 		goto out;
 	}
+	/* The plan is made again under the lock: what a run that held it
+	 * meanwhile placed is unchanged now. The lock is let go before the
+	 * deploy-after commands, which may take long and touch nothing of
+	 * ours. */
+	if (!r.dry_run && (status = lock_root(&r)) != 0)
+		goto out;
 	if (!r.dry_run && ca_deploy_apply(&r.d, &placed, &err) != 0) {
 		msg_err("%s", err.msg);
 		if (placed == 0)
 			msg_err("nothing placed");
 		status = 1;
 	}
+	ca_deploy_unlock(&r.d);
 	for (i = 0; i < r.d.n; i++) {
 		const struct ca_deploy_item *it = &r.d.v[i];
 		if (it->state == CA_DEPLOY_UNCHANGED || r.dry_run || it->placed)

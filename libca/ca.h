@@ -124,6 +124,12 @@ void ca_time_format(char *buf, size_t len, time_t t);
  * Nothing is left behind on failure. */
 int ca_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode, struct ca_err *err);
+/* Like ca_file_write_atomic, with the temp file's absolute path noted
+ * ("tmp PATH") in the lock file note_fd before the file is made: for a
+ * file outside the locked directory, whose temp file the next holder of
+ * the lock removes should this run die (see ca_lock_note). */
+int ca_file_write_atomic_noted(const char *path, const void *buf,
+    size_t len, mode_t mode, int note_fd, struct ca_err *err);
 /* Like ca_file_write_atomic, but fails with CA_EEXIST when path exists
  * (link(2) instead of rename(2)): for keys and serial-named certs. */
 int ca_file_write_new(const char *path, const void *buf, size_t len,
@@ -147,7 +153,24 @@ char *ca_path_join(const char *a, const char *b);
 int ca_lock_acquire(int *out, const char *dir, int wait, struct ca_err *err);
 /* The same on any lock file. */
 int ca_lock_file(int *out, const char *path, int wait, struct ca_err *err);
+/* The same on name in the directory dirfd (path: for messages). */
+int ca_lock_fileat(int *out, int dirfd, const char *name, const char *path,
+    int wait, struct ca_err *err);
 void ca_lock_release(int fd);
+/* The mark of a lock file: a holder marks it (one byte) when it starts
+ * and clears it (empty) when done, so a non-empty lock file says the
+ * last holder died at work. Failures are ignored: the mark only spares
+ * later runs a look. */
+void ca_lock_mark(int fd);
+void ca_lock_clear(int fd);
+/* Appends one line (no '\n' in it) after the mark and syncs it: what a
+ * run notes before it makes something a later run must remove should it
+ * die. */
+int ca_lock_note(int fd, const char *line, struct ca_err *err);
+/* The whole lines noted in a lock file (at most CA_LOCK_NOTES_MAX bytes
+ * are read; a torn last line is left out). */
+#define CA_LOCK_NOTES_MAX (1024u * 1024)
+int ca_lock_notes(struct ca_strv *out, int fd, struct ca_err *err);
 
 /* ---- secrets ----------------------------------------------------------- */
 
@@ -849,6 +872,8 @@ struct ca_deploy {
 	size_t n;
 	struct ca_strv problems;      /* every "file:line: what" found */
 	char *root;           /* added: the prefix, "" for "/" */
+	int locked;           /* ca_deploy_lock holds lock_fd */
+	int lock_fd;
 };
 
 /* Discovers every managed file under sources (files or directories,
@@ -909,14 +934,34 @@ int ca_deploy_has_key(const char *buf, size_t len, size_t *line);
 
 const char *ca_deploy_state_name(enum ca_deploy_state s); /* "new" */
 
+/* The run lock of a deploy root: this file under it (--root PREFIX
+ * included), made with its directories (0755) when missing. */
+#define CA_DEPLOY_LOCK "/var/lib/tierca/deploy.lock"
+/* Takes the run lock of d's root (flock; waiting for it when wait, else
+ * CA_ELOCK when another run holds it) and marks it (ca_lock_mark). When
+ * the mark says the last run died at work, what it left is removed first
+ * (*removed counts it): its temp files (regular files named
+ * .tierca-deploy.<12 hex digits>, nothing else) in the directories it
+ * noted and in those of d's targets, and the directories it noted making,
+ * when they are empty; every directory is opened from the root with
+ * O_NOFOLLOW. Then each destination is compared again, since another run
+ * may have placed it meanwhile: CA_ECONF when that finds a problem (in
+ * d->problems). ca_deploy_apply notes in the lock what it makes. */
+int ca_deploy_lock(struct ca_deploy *d, int wait, size_t *removed,
+    struct ca_err *err);
+/* Clears the mark and lets go of the lock (ca_deploy_free does too). */
+void ca_deploy_unlock(struct ca_deploy *d);
 /* Places every NEW or CHANGED item of a scan that found no problem:
  * missing parent directories are made (0755); each file is staged as a
  * temp file in its target directory (opened component by component from
  * the root with O_NOFOLLOW), gets owner and mode before its first byte,
  * is written and fsynced. Only when all are staged are they renamed in,
- * and the directories fsynced. A failure while staging places nothing
- * (temp files and new directories are removed); *placed counts the
- * files renamed in, and each such item gets placed = 1. */
+ * and the directories fsynced. A failure while staging places nothing;
+ * after any failure the temp files are removed, and so is every
+ * directory made for the run that is still empty. *placed counts the
+ * files renamed in, and each such item gets placed = 1. Under the lock
+ * (ca_deploy_lock), each directory about to be made and each directory
+ * about to get temp files is noted in it first. */
 int ca_deploy_apply(struct ca_deploy *d, size_t *placed, struct ca_err *err);
 /* The distinct deploy-after commands, in the order of their first file:
  * of the items placed (placed_only), or of those NEW or CHANGED. */

@@ -45,6 +45,49 @@ is_tmp_name(const char *n)
 	return 1;
 }
 
+/* The file a "tmp PATH" note of the lock file names, when it is still
+ * there and is what the note promised: an absolute path whose last
+ * component is a temp name of ours, a regular file (never a symlink) of
+ * this user. NULL otherwise. */
+static const char *
+noted_tmp(const char *note)
+{
+	const char *path, *base;
+	struct stat st;
+
+	if (strncmp(note, "tmp /", 5) != 0)
+		return NULL;
+	path = note + 4;
+	base = strrchr(path, '/') + 1;
+	if (!is_tmp_name(base) || lstat(path, &st) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return NULL;
+	return path;
+}
+
+/* Temp files a run made outside the CA directory (the --out of a root
+ * sign) are noted in the lock file first: removed. */
+static int
+recover_noted(struct ca *ca, struct ca_err *err)
+{
+	struct ca_strv notes;
+	const char *p;
+	size_t i;
+	int ret;
+
+	if ((ret = ca_lock_notes(&notes, ca->lock_fd, err)) != 0)
+		return ret;
+	for (i = 0; i < notes.n; i++)
+		if ((p = noted_tmp(notes.v[i])) != NULL && unlink(p) == -1 &&
+		    errno != ENOENT) {
+			ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s", p,
+			    strerror(errno));
+			break;
+		}
+	ca_strv_free(&notes);
+	return ret;
+}
+
 /* ".NAME.new.PID": a staging directory of issue.c. *pid and the name's
  * length come back. */
 static int
@@ -306,6 +349,7 @@ ca_recover_begin(struct ca *ca, struct ca_err *err)
 		    ca->dir, strerror(errno));
 	if (st.st_size > 0) {
 		/* The last holder died before ca_recover_end(). */
+		ret = recover_noted(ca, err);
 		for (i = 0; ret == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 			if ((p = ca_path(ca, dirs[i])) == NULL)
 				return nomem(err);
@@ -337,7 +381,7 @@ ca_recover_begin(struct ca *ca, struct ca_err *err)
 	 * disk does not stop a run that would write nothing. Should it
 	 * fail all the same, the run goes on: the mark only spares later
 	 * runs a scan, and ca_check lists what is left over. */
-	(void)!ftruncate(ca->lock_fd, 1);
+	ca_lock_mark(ca->lock_fd);
 	return 0;
 }
 
@@ -345,8 +389,7 @@ void
 ca_recover_end(struct ca *ca)
 {
 	/* Should this fail, the next run only scans for nothing. */
-	if (ca->lock_fd >= 0)
-		(void)!ftruncate(ca->lock_fd, 0);
+	ca_lock_clear(ca->lock_fd);
 }
 
 /* ---- the checker --------------------------------------------------------- */
@@ -469,6 +512,33 @@ check_tmp(struct chk *c, const char *dir)
 			LEFTOVER(c, "%s/%s: temp file of an interrupted write "
 			    "(the next run removes it)", dir, de->d_name);
 	closedir(d);
+}
+
+/* What a run that died noted in the lock file and left behind. */
+static void
+check_noted(struct chk *c, struct ca *ca)
+{
+	struct ca_strv notes = { NULL, 0 };
+	char *lp = ca_path(ca, ".lock");
+	const char *p;
+	size_t i;
+	int fd = -1;
+
+	if (lp == NULL) {
+		c->oom = 1;
+		return;
+	}
+	if ((fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1 &&
+	    ca_lock_notes(&notes, fd, NULL) == 0)
+		for (i = 0; i < notes.n; i++)
+			if ((p = noted_tmp(notes.v[i])) != NULL)
+				LEFTOVER(c, "%s: temp file of an interrupted "
+				    "write, noted in %s (the next run removes "
+				    "it)", p, lp);
+	if (fd != -1)
+		close(fd);
+	ca_strv_free(&notes);
+	free(lp);
 }
 
 /* issued/NAME: a recorded certificate, with its key when there is one. */
@@ -656,6 +726,7 @@ ca_check(struct ca_strv *problems, struct ca_strv *leftovers,
 		check_tmp(&c, d);
 		free(d);
 	}
+	check_noted(&c, ca);
 	check_crl(&c, ca);
 	free(p);
 	if ((p = ca_path(ca, "crlnumber")) == NULL) {

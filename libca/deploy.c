@@ -3,6 +3,7 @@
  * whole set, compared with their destinations (the plan), then placed
  * all together; deploy-after commands; diffs for dry runs.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +95,7 @@ ca_deploy_free(struct ca_deploy *d)
 	free(d->v);
 	ca_strv_free(&d->problems);
 	free(d->root);
+	ca_deploy_unlock(d);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -542,6 +544,7 @@ ca_deploy_scan(struct ca_deploy *out, const struct ca_strv *sources,
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->lock_fd = -1;
 	memset(&sc, 0, sizeof(sc));
 	sc.d = out;
 	if ((out->root = strdup(root != NULL ? root : "")) == NULL)
@@ -599,6 +602,7 @@ struct dirfd {
 	char *path;           /* the directory's target path ("" for root) */
 	int fd;
 	int dirty;            /* a name was renamed into it */
+	int noted;            /* noted in the lock as getting temp files */
 };
 
 struct made {
@@ -609,6 +613,7 @@ struct made {
 struct apply {
 	struct ca_deploy *d;
 	int rootfd;
+	int note_fd;          /* the run lock, or -1 */
 	struct dirfd *dirs;
 	size_t ndirs;
 	struct made *made;
@@ -654,7 +659,27 @@ open_dir(size_t *out, struct apply *a, const char *target,
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (nfd == -1 && errno == ENOENT) {
-			int made = ca_io_mkdirat(fd, comp, 0755) == 0;
+			int made;
+			/* Noted first: should this run die, the next one
+			 * removes it again when it is still empty. */
+			if (a->note_fd >= 0) {
+				char *note = NULL;
+				if (asprintf(&note, "d %.*s", (int)(e - target),
+				    target) < 0) {
+					ret = ca_err_set(err, CA_ENOMEM, "out of "
+					    "memory");
+					goto out;
+				}
+				ret = ca_lock_note(a->note_fd, note, err);
+				free(note);
+				if (ret != 0) {
+					ca_err_wrap(err, "cannot create directory "
+					    "'%s%.*s'", a->d->root,
+					    (int)(e - target), target);
+					goto out;
+				}
+			}
+			made = ca_io_mkdirat(fd, comp, 0755) == 0;
 			if (!made && errno != EEXIST) {
 				ret = ca_err_set(err, CA_EIO, "cannot create "
 				    "directory '%s%.*s': %s", a->d->root,
@@ -724,6 +749,7 @@ open_dir(size_t *out, struct apply *a, const char *target,
 	a->dirs[a->ndirs].path = path;
 	a->dirs[a->ndirs].fd = fd;
 	a->dirs[a->ndirs].dirty = 0;
+	a->dirs[a->ndirs].noted = 0;
 	*out = a->ndirs++;
 	path = NULL;
 	fd = -1;
@@ -811,6 +837,27 @@ fail:
 	return ret;
 }
 
+/* A directory about to get temp files is noted in the lock first, so
+ * that the next run looks there should this one die. */
+static int
+note_tmpdir(struct apply *a, struct dirfd *df, struct ca_err *err)
+{
+	char *note = NULL;
+	int ret;
+
+	if (a->note_fd < 0 || df->noted)
+		return 0;
+	if (asprintf(&note, "t %s", df->path[0] ? df->path : "/") < 0)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	ret = ca_lock_note(a->note_fd, note, err);
+	free(note);
+	if (ret != 0)
+		return ca_err_wrap(err, "cannot stage in '%s%s'", a->d->root,
+		    df->path[0] ? df->path : "/");
+	df->noted = 1;
+	return 0;
+}
+
 int
 ca_deploy_apply(struct ca_deploy *d, size_t *placed, struct ca_err *err)
 {
@@ -826,6 +873,7 @@ ca_deploy_apply(struct ca_deploy *d, size_t *placed, struct ca_err *err)
 	memset(&a, 0, sizeof(a));
 	a.d = d;
 	a.rootfd = -1;
+	a.note_fd = d->locked ? d->lock_fd : -1;
 	if (d->n == 0)
 		return 0;
 	if ((a.tmp = calloc(d->n, sizeof(*a.tmp))) == NULL ||
@@ -848,6 +896,7 @@ ca_deploy_apply(struct ca_deploy *d, size_t *placed, struct ca_err *err)
 		if (it->state == CA_DEPLOY_UNCHANGED)
 			continue;
 		if ((ret = open_dir(&a.tmpdir[i], &a, it->target, err)) != 0 ||
+		    (ret = note_tmpdir(&a, &a.dirs[a.tmpdir[i]], err)) != 0 ||
 		    (ret = stage(&a.tmp[i], a.dirs[a.tmpdir[i]].fd, it,
 		    err)) != 0)
 			goto out;
@@ -895,12 +944,12 @@ out:
 			unlinkat(a.dirs[a.tmpdir[i]].fd, a.tmp[i], 0);
 			free(a.tmp[i]);
 		}
-	/* Directories made for a run that placed nothing go again (rmdir
-	 * removes only what is still empty), deepest first. */
+	/* Directories made for a failed run go again when nothing was
+	 * placed in them (rmdir removes only what is empty), deepest
+	 * first. */
 	while (a.nmade > 0) {
 		a.nmade--;
-		if (*placed == 0)
-			rmdir(a.made[a.nmade].path);
+		rmdir(a.made[a.nmade].path);
 		free(a.made[a.nmade].path);
 		free(a.made[a.nmade].parent);
 	}
@@ -915,6 +964,290 @@ out:
 	if (a.rootfd != -1)
 		close(a.rootfd);
 	return ret;
+}
+
+/* ---- the run lock, and what a killed run left --------------------------- */
+
+#define TMP_PREFIX ".tierca-deploy."
+
+/* ".tierca-deploy.<12 lowercase hex digits>": a name stage() makes, and
+ * nothing else is ours to remove. */
+static int
+is_deploy_tmp(const char *n)
+{
+	size_t pl = sizeof(TMP_PREFIX) - 1, i;
+
+	if (strncmp(n, TMP_PREFIX, pl) != 0 || strlen(n) != pl + 12)
+		return 0;
+	for (i = pl; i < pl + 12; i++)
+		if (!isdigit((unsigned char)n[i]) && (n[i] < 'a' || n[i] > 'f'))
+			return 0;
+	return 1;
+}
+
+/* A directory ("/" or "/a/b", as in a target) opened from rootfd one
+ * component at a time, never through a symlink; -1 when it cannot be
+ * (missing, not a directory, a symlink, a "." or ".." in a note). */
+static int
+open_under(int rootfd, const char *dir)
+{
+	char *copy = NULL, *comp = NULL, *save = NULL;
+	int fd, nfd;
+
+	if (dir[0] != '/' || (copy = strdup(dir)) == NULL)
+		return -1;
+	if ((fd = dup(rootfd)) == -1) {
+		free(copy);
+		return -1;
+	}
+	for (comp = strtok_r(copy, "/", &save); comp != NULL && fd != -1;
+	    comp = strtok_r(NULL, "/", &save)) {
+		nfd = strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0 ? -1 :
+		    openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(fd);
+		fd = nfd;
+	}
+	free(copy);
+	return fd;
+}
+
+/* Our temp files in one directory go; *n counts them. */
+static int
+sweep(int rootfd, const char *root, const char *dir, size_t *n,
+    struct ca_err *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dp;
+	int fd, ret = 0;
+
+	if ((fd = open_under(rootfd, dir)) == -1)
+		return 0;  /* nothing there of ours to remove */
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return ca_err_set(err, CA_EIO, "cannot read directory '%s%s': %s",
+		    root, dir, strerror(errno));
+	}
+	while ((de = readdir(dp)) != NULL) {
+		/* Only our names, and only regular files: a symlink or a
+		 * directory under such a name is not something we made. */
+		if (!is_deploy_tmp(de->d_name) || fstatat(dirfd(dp), de->d_name,
+		    &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(dp), de->d_name, 0) == 0)
+			(*n)++;
+		else if (errno != ENOENT && ret == 0)
+			ret = ca_err_set(err, CA_EIO, "cannot remove '%s%s/%s': %s",
+			    root, strcmp(dir, "/") == 0 ? "" : dir, de->d_name,
+			    strerror(errno));
+	}
+	closedir(dp);
+	return ret;
+}
+
+/* A directory the dead run noted making goes when it is empty. */
+static void
+remove_made(int rootfd, const char *dir, size_t *n)
+{
+	const char *slash = strrchr(dir, '/');
+	char *parent;
+	int pfd;
+
+	if (slash == NULL || slash[1] == '\0' ||
+	    (parent = strndup(dir, slash == dir ? 1 : (size_t)(slash - dir))) ==
+	    NULL)
+		return;
+	/* AT_REMOVEDIR removes only an empty directory, never a symlink. */
+	if ((pfd = open_under(rootfd, parent)) != -1) {
+		if (strcmp(slash + 1, ".") != 0 && strcmp(slash + 1, "..") != 0 &&
+		    unlinkat(pfd, slash + 1, AT_REMOVEDIR) == 0)
+			(*n)++;
+		close(pfd);
+	}
+	free(parent);
+}
+
+static int
+strv_add_once(struct ca_strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return 0;
+	return ca_strv_add(sv, s) == 0 ? 0 : CA_ENOMEM;
+}
+
+/* After a run that died holding the lock: its temp files in the
+ * directories it noted and in those of our targets, then the directories
+ * it noted making, deepest (last noted) first. */
+static int
+recover(struct ca_deploy *d, int rootfd, size_t *n, struct ca_err *err)
+{
+	struct ca_strv notes = { NULL, 0 }, dirs = { NULL, 0 };
+	char *dir = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = ca_lock_notes(&notes, d->lock_fd, err)) != 0)
+		return ret;
+	for (i = 0; i < notes.n && ret == 0; i++)
+		if (strncmp(notes.v[i], "t /", 3) == 0)
+			ret = strv_add_once(&dirs, notes.v[i] + 2);
+	for (i = 0; i < d->n && ret == 0; i++) {
+		const char *t = d->v[i].target, *sl = strrchr(t, '/');
+		free(dir);
+		if ((dir = strndup(t, sl == t ? 1 : (size_t)(sl - t))) == NULL)
+			ret = CA_ENOMEM;
+		else
+			ret = strv_add_once(&dirs, dir);
+	}
+	if (ret == CA_ENOMEM)
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+	for (i = 0; i < dirs.n && ret == 0; i++)
+		ret = sweep(rootfd, d->root, dirs.v[i], n, err);
+	for (i = notes.n; i-- > 0 && ret == 0;)
+		if (strncmp(notes.v[i], "d /", 3) == 0)
+			remove_made(rootfd, notes.v[i] + 2, n);
+	free(dir);
+	ca_strv_free(&dirs);
+	ca_strv_free(&notes);
+	return ret;
+}
+
+/* The directory of the lock under the root, made when missing; no
+ * symlink followed on the way. */
+static int
+open_lock_dir(int *out, int rootfd, const char *root, struct ca_err *err)
+{
+	char *copy = NULL, *comp = NULL, *save = NULL;
+	int fd, nfd, ret = 0;
+	const char *lock = CA_DEPLOY_LOCK;
+	size_t dl = (size_t)(strrchr(lock, '/') - lock);
+
+	*out = -1;
+	if ((copy = strndup(lock, dl)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	if ((fd = dup(rootfd)) == -1) {
+		free(copy);
+		return ca_err_set(err, CA_EIO, "cannot open root '%s': %s",
+		    root[0] ? root : "/", strerror(errno));
+	}
+	for (comp = strtok_r(copy, "/", &save); comp != NULL;
+	    comp = strtok_r(NULL, "/", &save)) {
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (nfd == -1 && errno == ENOENT &&
+		    (ca_io_mkdirat(fd, comp, 0755) == 0 || errno == EEXIST)) {
+			nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd == -1) {
+			ret = ca_err_set(err, CA_EIO, "cannot open directory "
+			    "'%s%.*s': %s", root, (int)(comp - copy +
+			    strlen(comp)), lock, strerror(errno));
+			break;
+		}
+		close(fd);
+		fd = nfd;
+	}
+	free(copy);
+	if (ret != 0) {
+		close(fd);
+		return ret;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Every destination compared again, under the lock. */
+static int
+replan(struct ca_deploy *d, struct ca_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		struct ca_deploy_item *it = &d->v[i];
+		it->differs = 0;
+		it->placed = 0;
+		if (check_dest(d, it) != 0)
+			return ca_err_set(err, CA_ENOMEM, "out of memory");
+	}
+	if (d->problems.n > 0)
+		return ca_err_set(err, CA_ECONF, "%zu problem%s in the managed "
+		    "files; nothing may be placed", d->problems.n,
+		    d->problems.n == 1 ? "" : "s");
+	return 0;
+}
+
+int
+ca_deploy_lock(struct ca_deploy *d, int wait, size_t *removed,
+    struct ca_err *err)
+{
+	struct stat st;
+	char *shown = NULL;
+	const char *name = strrchr(CA_DEPLOY_LOCK, '/') + 1;
+	int rootfd = -1, dfd = -1, fd = -1, ret;
+
+	*removed = 0;
+	if (d->locked)
+		return 0;
+	if ((rootfd = open(d->root[0] ? d->root : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return ca_err_set(err, CA_EIO, "cannot open root '%s': %s",
+		    d->root[0] ? d->root : "/", strerror(errno));
+	if ((ret = open_lock_dir(&dfd, rootfd, d->root, err)) != 0)
+		goto out;
+	if (asprintf(&shown, "%s%s", d->root, CA_DEPLOY_LOCK) < 0) {
+		shown = NULL;
+		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = ca_lock_fileat(&fd, dfd, name, shown, wait, err)) != 0)
+		goto out;
+	if (fstat(fd, &st) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot stat lock '%s': %s", shown,
+		    strerror(errno));
+		goto out;
+	}
+	d->lock_fd = fd;
+	d->locked = 1;
+	fd = -1;
+	/* Not empty: the last run died at work (ca_lock_mark). */
+	if (st.st_size > 0 && (ret = recover(d, rootfd, removed, err)) != 0) {
+		ca_err_wrap(err, "cannot clean up after an interrupted run "
+		    "(lock '%s')", shown);
+		goto out;
+	}
+	ca_lock_mark(d->lock_fd);
+	ret = replan(d, err);
+out:
+	/* Not marked yet: let go without clearing, so that what the dead
+	 * run noted is there for the next one. */
+	if (ret != 0 && ret != CA_ECONF && d->locked) {
+		ca_lock_release(d->lock_fd);
+		d->locked = 0;
+		d->lock_fd = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	close(rootfd);
+	free(shown);
+	return ret;
+}
+
+void
+ca_deploy_unlock(struct ca_deploy *d)
+{
+	if (!d->locked)
+		return;
+	ca_lock_clear(d->lock_fd);
+	ca_lock_release(d->lock_fd);
+	d->locked = 0;
+	d->lock_fd = -1;
 }
 
 /* ---- deploy-after ------------------------------------------------------- */

@@ -220,9 +220,65 @@ write_all(int fd, const void *buf, size_t len)
  * when the target must not exist yet), then the directory fsynced so the
  * new name survives a power cut.
  */
+/*
+ * The temp file of a write whose temp name must be known to the next run
+ * should this one die: the name (".BASE.XXXXXX", as mkostemp makes it) is
+ * chosen here and noted in the lock file note_fd, with the directory made
+ * absolute, before the file is created. A kill at any instant leaves no
+ * temp file that the note does not name.
+ */
+static int
+create_noted(char *tmp, const char *dir, int note_fd, struct ca_err *err)
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[6];
+	char *abs = NULL, *line = NULL, *x = tmp + strlen(tmp) - 6;
+	const char *base = strrchr(tmp, '/') + 1;
+	int fd = -1, tries, ret;
+	size_t i;
+
+	if ((abs = realpath(dir, NULL)) == NULL)
+		return ca_err_set(err, CA_EIO, "cannot resolve directory '%s': "
+		    "%s", dir, strerror(errno));
+	for (tries = 0; tries < 16; tries++) {
+		if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0) {
+			ret = ca_err_set(err, CA_ECRYPTO, "no random bytes for a "
+			    "temp name");
+			goto out;
+		}
+		for (i = 0; i < sizeof(rnd); i++)
+			x[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		free(line);
+		if (asprintf(&line, "tmp %s/%s", strcmp(abs, "/") == 0 ? "" :
+		    abs, base) < 0) {
+			line = NULL;
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((ret = ca_lock_note(note_fd, line, err)) != 0) {
+			ca_err_wrap(err, "cannot create a file in '%s'", dir);
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1)
+		ret = ca_err_set(err, CA_EIO, "cannot create a file in '%s': %s",
+		    dir, strerror(errno));
+	else
+		ret = fd;
+out:
+	free(line);
+	free(abs);
+	return ret;
+}
+
 static int
 write_file(const char *path, const void *buf, size_t len, mode_t mode,
-    int excl, struct ca_err *err)
+    int excl, int note_fd, struct ca_err *err)
 {
 	char *dir = NULL, *tmp = NULL;
 	const char *base;
@@ -237,9 +293,14 @@ write_file(const char *path, const void *buf, size_t len, mode_t mode,
 	if ((tmp = malloc(n)) == NULL)
 		goto nomem;
 	snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		ret = ca_err_set(err, CA_EIO, "cannot create a file in '%s': %s",
+	if (note_fd >= 0)
+		fd = create_noted(tmp, dir, note_fd, err);
+	else if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		fd = ca_err_set(err, CA_EIO, "cannot create a file in '%s': %s",
 		    dir, strerror(errno));
+	if (fd < 0) {
+		ret = fd;
+		fd = -1;
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -295,14 +356,21 @@ int
 ca_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode, struct ca_err *err)
 {
-	return write_file(path, buf, len, mode, 0, err);
+	return write_file(path, buf, len, mode, 0, -1, err);
+}
+
+int
+ca_file_write_atomic_noted(const char *path, const void *buf, size_t len,
+    mode_t mode, int note_fd, struct ca_err *err)
+{
+	return write_file(path, buf, len, mode, 0, note_fd, err);
 }
 
 int
 ca_file_write_new(const char *path, const void *buf, size_t len,
     mode_t mode, struct ca_err *err)
 {
-	return write_file(path, buf, len, mode, 1, err);
+	return write_file(path, buf, len, mode, 1, -1, err);
 }
 
 int
@@ -440,10 +508,18 @@ ca_dir_create(const char *path, mode_t mode, int force_mode,
 int
 ca_lock_file(int *out, const char *path, int wait, struct ca_err *err)
 {
+	return ca_lock_fileat(out, AT_FDCWD, path, path, wait, err);
+}
+
+int
+ca_lock_fileat(int *out, int dirfd, const char *name, const char *path,
+    int wait, struct ca_err *err)
+{
 	int fd;
 
 	*out = -1;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd == -1)
 		return ca_err_set(err, CA_EIO, "cannot open lock '%s': %s", path,
 		    strerror(errno));
@@ -479,4 +555,98 @@ ca_lock_release(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * A lock file is empty while nobody works under it. A run marks it (one
+ * byte, a hole: no free block needed) once it holds the lock and empties
+ * it when done, so a non-empty lock file tells the next holder that the
+ * last one died at work. What a run notes after the mark, one line at a
+ * time, tells the next one what to look for.
+ */
+void
+ca_lock_mark(int fd)
+{
+	if (fd >= 0)
+		(void)!ftruncate(fd, 1);
+}
+
+void
+ca_lock_clear(int fd)
+{
+	if (fd >= 0)
+		(void)!ftruncate(fd, 0);
+}
+
+int
+ca_lock_note(int fd, const char *line, struct ca_err *err)
+{
+	struct stat st;
+	size_t len = strlen(line);
+	char *buf = NULL;
+	off_t at;
+	int ret = 0;
+
+	if (fstat(fd, &st) == -1)
+		return ca_err_set(err, CA_EIO, "cannot write the lock file: %s",
+		    strerror(errno));
+	at = st.st_size > 0 ? st.st_size : 1;
+	if ((buf = malloc(len + 1)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	/* One write with the newline last: a torn note has none, and a
+	 * reader takes only whole lines. Synced, so that what it names is
+	 * never on disk before it. */
+	if (lseek(fd, at, SEEK_SET) == -1 || write_all(fd, buf, len + 1) == -1 ||
+	    ca_io_fsync(fd) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot write the lock file: %s",
+		    strerror(errno));
+		(void)!ftruncate(fd, at);
+	}
+	free(buf);
+	return ret;
+}
+
+int
+ca_lock_notes(struct ca_strv *out, int fd, struct ca_err *err)
+{
+	struct stat st;
+	char *buf = NULL, *p, *nl, *end;
+	size_t len, got = 0;
+	ssize_t r;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (fstat(fd, &st) == -1)
+		return ca_err_set(err, CA_EIO, "cannot read the lock file: %s",
+		    strerror(errno));
+	len = (size_t)st.st_size < CA_LOCK_NOTES_MAX ? (size_t)st.st_size :
+	    CA_LOCK_NOTES_MAX;
+	if ((buf = malloc(len + 1)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	while (got < len) {
+		r = pread(fd, buf + got, len - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	end = buf + got;
+	for (p = buf; p < end && (nl = memchr(p, '\n', (size_t)(end - p))) !=
+	    NULL; p = nl + 1) {
+		*nl = '\0';
+		while (p < nl && *p == '\0')  /* the mark */
+			p++;
+		if (p == nl || memchr(p, '\0', (size_t)(nl - p)) != NULL)
+			continue;
+		if (ca_strv_add(out, p) != 0) {
+			ca_strv_free(out);
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	free(buf);
+	return ret;
 }

@@ -674,8 +674,8 @@ root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
 	snprintf(name, sizeof(name), "%s-ica", ca_kind_name(o->kind));
 	wrote = 0;
 	if ((ret = ca_cert_export_pem(out_pem, crt, err)) == 0 &&
-	    out_path != NULL && (ret = ca_file_write_atomic(out_path,
-	    out_pem->data, out_pem->size, 0644, err)) == 0)
+	    out_path != NULL && (ret = ca_file_write_atomic_noted(out_path,
+	    out_pem->data, out_pem->size, 0644, root->lock_fd, err)) == 0)
 		wrote = 1;
 	if (ret != 0 || (ret = ca_record(root->dir, crt, serial.hex, name, NULL,
 	    err)) != 0) {

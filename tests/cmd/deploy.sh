@@ -22,7 +22,8 @@ fi
 
 # Snapshot of the root, and the stat of every file in it.
 snaproot() { snap "$R"; }
-stats() { (cd "$R" && find . -type f -print0 | sort -z | xargs -0 -r stat -c '%n %i %Y %a %U:%G'); }
+# The run lock (var/lib/tierca/deploy.lock) is not state: left out.
+stats() { (cd "$R" && find . -type f ! -name '*.lock' -print0 | sort -z | xargs -0 -r stat -c '%n %i %Y %a %U:%G'); }
 count() { grep -c -- "$1" "$2" || true; }
 
 step "a first run places everything"
@@ -232,6 +233,75 @@ if [ -n "$OWNER" ] && command -v setpriv >/dev/null; then
 	ok asuser "$B/tierca-deploy" --root "$T/np/root" "$T/np/src"
 	[ "$(stat -c %U:%a np/root/y.conf)" = "$OWNER:644" ] || fail "non-root placement"
 fi
+
+step "a failed rename: what was placed stays, a directory made for the rest goes"
+printf '# deploy-target: /etc/app/za.conf\nza\n' >src/za.conf
+printf '# deploy-target: /opt/brand/new/zb.conf\nzb\n' >src/zb.conf
+TIERCA_FAULT=rename:2 expect 1 dep --root "$R" src
+grep -q "^tierca-deploy: cannot place '$R/opt/brand/new/zb.conf': " "$T/.err" || { cat "$T/.err"; fail "failed rename not reported"; }
+cmp -s src/za.conf "$R/etc/app/za.conf" || fail "the file renamed before the failure"
+[ ! -e "$R/opt" ] || { find "$R/opt"; fail "directories made for a file that was not placed are left"; }
+[ -z "$(find "$R" -name '.tierca-deploy.*')" ] || fail "temp files left after a failed rename"
+[ ! -s "$R/var/lib/tierca/deploy.lock" ] || fail "the lock is not cleared after a failed run"
+rm src/za.conf src/zb.conf
+
+LOCK=$R/var/lib/tierca/deploy.lock
+step "a run killed earlier: its leftovers go, nothing else"
+[ -f "$LOCK" ] && [ ! -s "$LOCK" ] || fail "no empty run lock at $LOCK"
+mkdir -p "$R/srv/gone" "$R/srv/made/deeper" "$R/srv/full" "$R/opt/other" "$T/outside"
+ours() { echo "staged by a dead run" >"$1"; }
+ours "$R/etc/app/.tierca-deploy.0123456789ab"     # a target's directory
+ours "$R/srv/gone/.tierca-deploy.cccccccccccc"    # a directory the run noted
+ours "$R/opt/other/.tierca-deploy.0123456789ab"   # neither: not ours to judge
+# Not our names, or not files we make: never removed.
+notours=".tierca-deploy.notours12345 .tierca-deploy.0123456789AB .tierca-deploy.0123456789abc tierca-deploy.0123456789ab .tierca-deploy.0123456789a"
+for n in $notours; do echo "user file" >"$R/etc/app/$n"; done
+echo "outside" >"$T/outside/f"
+ln -s "$T/outside/f" "$R/etc/app/.tierca-deploy.aaaaaaaaaaaa"
+mkdir "$R/etc/app/.tierca-deploy.bbbbbbbbbbbb"
+echo "user file" >"$R/srv/full/keep"
+# The dead run's notes after the mark: directories it staged in and made,
+# one with "..", a torn last line.
+printf '\0t /srv/gone\nd /srv/made\nd /srv/made/deeper\nd /srv/full\nt /srv/../opt/other\nt /opt/oth' >"$LOCK"
+ok dep --root "$R" src
+grep -q "^tierca-deploy: warning: removed 4 leftovers of an interrupted run" "$T/.out" || { cat "$T/.out"; fail "leftovers not removed, or not said"; }
+[ ! -e "$R/etc/app/.tierca-deploy.0123456789ab" ] || fail "our temp file in a target's directory is left"
+[ ! -e "$R/srv/gone/.tierca-deploy.cccccccccccc" ] || fail "our temp file in a noted directory is left"
+[ ! -e "$R/srv/made" ] || fail "empty directories the dead run made are left"
+[ -f "$R/srv/full/keep" ] || fail "a noted directory that is not empty was touched"
+[ -f "$R/opt/other/.tierca-deploy.0123456789ab" ] || fail "removed a file in a directory that is neither noted nor a target's"
+for n in $notours; do [ -f "$R/etc/app/$n" ] || fail "removed a user's file '$n'"; done
+[ -L "$R/etc/app/.tierca-deploy.aaaaaaaaaaaa" ] && [ -f "$T/outside/f" ] || fail "a symlink under our name was removed or followed"
+[ -d "$R/etc/app/.tierca-deploy.bbbbbbbbbbbb" ] || fail "a directory under our name was removed"
+[ ! -s "$LOCK" ] || fail "the lock is not cleared"
+for n in $notours .tierca-deploy.aaaaaaaaaaaa .tierca-deploy.bbbbbbbbbbbb; do rm -rf "$R/etc/app/$n"; done
+rm -rf "$R/srv/full" "$R/srv/gone" "$R/opt/other" "$T/outside"
+
+step "two deploys at once: one waits for the other, saying so"
+# A run holding the lock: the next one waits, then finds the set in place.
+( exec 9>>"$LOCK"; flock 9; : >"$T/held"; sleep 2 ) &
+holder=$!
+while [ ! -e "$T/held" ]; do sleep 0.05; done
+sed -i 's/6060/5050/' src/app.conf
+start=$(date +%s%N)
+ok dep --root "$R" src
+[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 1000 ] || fail "did not wait for the lock"
+grep -q "^tierca-deploy: warning: another tierca-deploy is placing files under '$R': waiting for it to finish (lock '$LOCK')$" "$T/.out" || { cat "$T/.out"; fail "no word of the wait"; }
+grep -q "^tierca-deploy: 0 new, 1 changed, " "$T/.out" || { cat "$T/.out"; fail "after the wait"; }
+wait $holder
+# Two started together: both succeed, each change is placed once (the
+# second plans again under the lock), nothing is left over.
+sed -i 's/5050/4040/' src/app.conf
+sed -i 's/^var deployed = .*/var deployed = "twice";/' src/js/site.js
+dep --root "$R" src >"$T/d1.out" 2>&1 & p1=$!
+dep --root "$R" src >"$T/d2.out" 2>&1 & p2=$!
+wait $p1 || { cat "$T/d1.out"; fail "the first of two deploys"; }
+wait $p2 || { cat "$T/d2.out"; fail "the second of two deploys"; }
+c1=$(sed -n 's/^tierca-deploy: 0 new, \([0-9]*\) changed, .*/\1/p' "$T/d1.out")
+c2=$(sed -n 's/^tierca-deploy: 0 new, \([0-9]*\) changed, .*/\1/p' "$T/d2.out")
+[ "$((c1 + c2))" = 2 ] || { cat "$T/d1.out" "$T/d2.out"; fail "two deploys placed $c1 + $c2 changes, not 2"; }
+cmp -s src/app.conf "$R/etc/app/app.conf" && cmp -s src/js/site.js "$R/srv/www/js/site.js" || fail "two deploys: content"
+[ -z "$(find "$R" -name '.tierca-deploy.*')" ] && [ ! -s "$LOCK" ] || fail "two deploys: leftovers"
 
 step "sources from the config, relative to it; usage errors"
 mkdir -p cfgdir/tree

@@ -704,6 +704,83 @@ test_apply_rollback(void)
 	CU_ASSERT_EQUAL(unit_dir_count(p), 1); /* the link; no "blocked" */
 }
 
+/* The run lock: one holder at a time; after a holder died, only our own
+ * temp names, and only the empty directories it noted making, go. */
+static const struct {
+	const char *name;
+	int ours;
+} tmp_names[] = {
+	{ ".tierca-deploy.0123456789ab", 1 },
+	{ ".tierca-deploy.ffffffffffff", 1 },
+	{ ".tierca-deploy.0123456789AB", 0 },   /* upper case */
+	{ ".tierca-deploy.0123456789a", 0 },    /* 11 digits */
+	{ ".tierca-deploy.0123456789abc", 0 },  /* 13 */
+	{ ".tierca-deploy.g123456789ab", 0 },   /* not hex */
+	{ "x.tierca-deploy.0123456789ab", 0 },
+	{ ".a.conf.Ab12Cd", 0 },                /* another tool's temp */
+};
+
+static void
+test_lock(void)
+{
+	static const struct fx files[] = {
+		{ "a.conf", "# deploy-target: /etc/app/a.conf\nA\n" },
+		{ NULL, NULL } };
+	struct ca_deploy d, d2;
+	struct ca_err err = { 0 };
+	struct stat st;
+	char dir[700], p[900];
+	size_t placed = 0, removed = 9, i, want = 0;
+
+	tree(dir, sizeof(dir), "lock", files);
+	CU_ASSERT_EQUAL(scan(&d, dir, &err), 0);
+	UCHECK(ca_deploy_lock(&d, 0, &removed, &err) == 0, "%s", err.msg);
+	CU_ASSERT_EQUAL(removed, 0);
+	snprintf(p, sizeof(p), "%s/root%s", dir, CA_DEPLOY_LOCK);
+	CU_ASSERT(stat(p, &st) == 0 && st.st_size == 1); /* marked */
+	/* a second run is refused while it does not wait */
+	CU_ASSERT_EQUAL(scan(&d2, dir, &err), 0);
+	CU_ASSERT_EQUAL(ca_deploy_lock(&d2, 0, &removed, &err), CA_ELOCK);
+	ca_deploy_free(&d2);
+	UCHECK(ca_deploy_apply(&d, &placed, &err) == 0, "%s", err.msg);
+	CU_ASSERT_EQUAL(placed, 1);
+	CU_ASSERT(stat(p, &st) == 0 && st.st_size > 1); /* its notes */
+	ca_deploy_free(&d);
+	CU_ASSERT(stat(p, &st) == 0 && st.st_size == 0); /* cleared */
+
+	/* a holder that died: its notes, and what it left */
+	for (i = 0; i < sizeof(tmp_names) / sizeof(tmp_names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/root/etc/app/%s", dir,
+		    tmp_names[i].name);
+		unit_write(p, "staged", 0600);
+		want += tmp_names[i].ours;
+	}
+	snprintf(p, sizeof(p), "%s/root/etc/made", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/root/etc/kept", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/root/etc/kept/user.conf", dir);
+	unit_write(p, "a user's", 0644);
+	snprintf(p, sizeof(p), "%s/root%s", dir, CA_DEPLOY_LOCK);
+	unit_write(p, "\nd /etc/made\nd /etc/kept\nd /etc/app\n", 0600);
+	CU_ASSERT_EQUAL(scan(&d, dir, &err), 0);
+	UCHECK(ca_deploy_lock(&d, 0, &removed, &err) == 0, "%s", err.msg);
+	CU_ASSERT_EQUAL(removed, want + 1);
+	ca_deploy_free(&d);
+	for (i = 0; i < sizeof(tmp_names) / sizeof(tmp_names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/root/etc/app/%s", dir,
+		    tmp_names[i].name);
+		UCHECK(ca_file_exists(p) != tmp_names[i].ours, "%s: %s",
+		    tmp_names[i].name, tmp_names[i].ours ? "left" : "removed");
+	}
+	snprintf(p, sizeof(p), "%s/root/etc/made", dir);
+	CU_ASSERT_FALSE(ca_file_exists(p));
+	snprintf(p, sizeof(p), "%s/root/etc/kept/user.conf", dir);
+	CU_ASSERT_TRUE(ca_file_exists(p));
+	snprintf(p, sizeof(p), "%s/root/etc/app/a.conf", dir);
+	CU_ASSERT_TRUE(ca_file_exists(p));
+}
+
 static void
 test_run_after(void)
 {
@@ -779,6 +856,7 @@ register_deploy(void)
 	CU_add_test(s, "sources", test_sources);
 	CU_add_test(s, "placing and idempotence", test_apply);
 	CU_add_test(s, "a failed placing places nothing", test_apply_rollback);
+	CU_add_test(s, "the run lock and a dead run's leftovers", test_lock);
 	CU_add_test(s, "deploy-after", test_run_after);
 	CU_add_test(s, "diffs of items", test_item_diff);
 }
