@@ -460,6 +460,9 @@ check_entry(struct chk *c, const struct ca *ca, const struct ca_db *db,
 		free(p);
 		return;
 	}
+	/* Whose it is first: a foreign certificate differs in all else. */
+	if (cacrt != NULL)
+		check_signed(c, p, crt, cacrt);
 	if (ca_cert_serial_hex(hex, sizeof(hex), crt) != 0 ||
 	    !same_serial(hex, e->serial))
 		PROBLEM(c, "%s: holds serial %s, not %s (line %zu)", p,
@@ -472,8 +475,6 @@ check_entry(struct chk *c, const struct ca *ca, const struct ca_db *db,
 		PROBLEM(c, "%s: subject '%s' differs from '%s' at %s:%zu",
 		    p, subj != NULL ? subj : "?", e->subject, db->path,
 		    e->line);
-	if (cacrt != NULL)
-		check_signed(c, p, crt, cacrt);
 	free(subj);
 	free(p);
 	gnutls_x509_crt_deinit(crt);
