@@ -1236,8 +1236,11 @@ void ca_pair_info_clear(struct ca_pair_info *pi);
 /* Checks what must hold in CA directory dir at any instant, also right
  * after a crash: index.txt parses; every V and R entry has
  * certs/SERIAL.pem, which parses and holds that serial, notAfter and
- * subject; no serial appears twice; every issued/NAME/cert.pem is a
- * certificate the index records under NAME and matches its key.pem;
+ * subject, and which ca.crt issued (issuer name and key identifier) and
+ * signed (the signature verifies; the entries are checked on up to 8
+ * threads); no serial appears twice; every issued/NAME/cert.pem is a
+ * certificate the index records under NAME, is certs/SERIAL.pem's, and
+ * matches its key.pem;
  * the CRL, if any, parses, is signed by the CA, and crl.der is crl.pem;
  * crlnumber parses. Each violation is added to problems as
  * "path: what". What an interrupted run may leave and the next run that

@@ -66,6 +66,10 @@ int hx_renewal(struct hx *h);
 
 /* ---- helpers shared by the modules ------------------------------------ */
 
+/* ca_check on each open CA directory, one check "KIND CA directory[ when]"
+ * each; reads no CA key. */
+void hx_ca_dirs(struct hx *h, const char *when);
+
 /* "server" for a kind, as in the configuration. */
 const char *hx_kind(enum ca_kind k);
 /* The purpose OID a leaf of the CA of kind k serves. */

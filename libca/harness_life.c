@@ -574,5 +574,7 @@ hx_renewal(struct hx *h)
 	else
 		hx_pass(h, "a second run changes nothing", "every template "
 		    "current, no reload");
+	/* What the renewals wrote keeps the invariants. */
+	hx_ca_dirs(h, "after renewal");
 	return ret;
 }

@@ -600,6 +600,67 @@ forgeries(struct hx *h, enum ca_kind k)
 	return 0;
 }
 
+/*
+ * The invariants of each CA directory (ca_check, as `tierca-ica check'
+ * runs it): the database, every certificate it records signed by that
+ * CA, the issued pairs, the CRL state. Without the lock: an audit must
+ * not even create a lock file, and ca_check only reads files that are
+ * replaced by rename. It never reads private/ca.key (only the names in
+ * private/, for temp files); it does read issued/NAME/key.pem, the leaf
+ * keys, to match them to their certificates: the security category
+ * reads them as well, and they are not what --pki keeps out of reach.
+ * Leftovers of an interrupted run are no failure (a tool may be running
+ * now), but are named.
+ */
+#define HX_CHECK_SHOWN 3
+
+void
+hx_ca_dirs(struct hx *h, const char *when)
+{
+	enum ca_kind k;
+
+	for (k = 0; k < CA_KIND__MAX; k++) {
+		struct ca_strv problems = { NULL, 0 }, leftovers = { NULL, 0 };
+		struct ca_sbuf b = { NULL, 0, 0, 0 };
+		struct ca_err e = { 0 };
+		char name[96];
+		size_t i;
+
+		if (h->ca[k] == NULL)
+			continue;
+		snprintf(name, sizeof(name), "%s CA directory%s%s", hx_kind(k),
+		    when != NULL ? " " : "", when != NULL ? when : "");
+		if (ca_check(&problems, &leftovers, h->ca[k]->dir, 0, h->now,
+		    &e) != 0) {
+			hx_fail(h, name, "cannot check '%s': %s", h->ca[k]->dir,
+			    e.msg);
+			continue;
+		}
+		for (i = 0; i < problems.n && i < HX_CHECK_SHOWN; i++)
+			ca_sb_printf(&b, "%s%s", i > 0 ? "; " : "",
+			    problems.v[i]);
+		if (problems.n > HX_CHECK_SHOWN)
+			ca_sb_printf(&b, "; and %zu more", problems.n -
+			    HX_CHECK_SHOWN);
+		if (problems.n > 0)
+			hx_fail(h, name, "%zu problem%s (tierca-ica check --dir "
+			    "'%s'): %s", problems.n, problems.n == 1 ? "" : "s",
+			    h->ca[k]->dir, b.oom || b.p == NULL ? "?" : b.p);
+		else if (leftovers.n > 0)
+			hx_pass(h, name, "'%s': invariants hold; %zu leftover%s "
+			    "of an interrupted run, which the next run repairs: "
+			    "%s", h->ca[k]->dir, leftovers.n, leftovers.n == 1 ?
+			    "" : "s", leftovers.v[0]);
+		else
+			hx_pass(h, name, "'%s': invariants hold, every "
+			    "certificate it records is signed by its CA",
+			    h->ca[k]->dir);
+		free(b.p);
+		ca_strv_free(&problems);
+		ca_strv_free(&leftovers);
+	}
+}
+
 int
 hx_chain(struct hx *h)
 {
@@ -736,6 +797,7 @@ hx_chain(struct hx *h)
 		if (h->ca[k] != NULL && h->ca[k]->crt != NULL &&
 		    (ret = forgeries(h, k)) != 0)
 			goto out;
+	hx_ca_dirs(h, NULL);
 	ret = 0;
 out:
 	for (k = 0; k < CA_KIND__MAX; k++) {

@@ -304,6 +304,43 @@ expect 1 "$H" --pki pki.cfg --only chain
 fails chain
 grep -q "FAIL  server intermediate: .*does not chain to the root" "$T/.out" || { cat "$T/.out"; fail "the foreign intermediate is not named"; }
 cp ica.bak server/ca.crt
+# chain: the invariants checker (ca_check) on a copy of the server CA
+# with a fault planted: the certificate recorded under one serial holds
+# another's. It is the checker's finding, in the report; exit 1.
+rm -rf srvcopy; cp -a server srvcopy; rm -f srvcopy/.lock
+s1=$(sed -n 1p srvcopy/index.txt | cut -f4); s2=$(sed -n 2p srvcopy/index.txt | cut -f4)
+cp "srvcopy/certs/$s2.pem" "srvcopy/certs/$s1.pem"
+sed 's|^server: { dir = "server"; };|server: { dir = "srvcopy"; };|' pki.cfg >copy.cfg
+grep -q srvcopy copy.cfg || fail "copy.cfg"
+copy_before=$(snap srvcopy)
+expect 1 "$H" --pki copy.cfg --only chain
+fails chain
+grep -Eq "FAIL  server CA directory: [0-9]+ problems? \(tierca-ica check --dir '.*srvcopy'\): .*srvcopy/certs/$s1.pem: holds serial $s2, not $s1" "$T/.out" ||
+    { cat "$T/.out"; fail "the checker's finding is not in the report"; }
+grep -q "PASS  client CA directory: " "$T/.out" || { cat "$T/.out"; fail "the client CA directory was not checked"; }
+[ "$copy_before" = "$(snap srvcopy)" ] || fail "--pki changed the audited copy"
+[ ! -e srvcopy/.lock ] || fail "--pki made a lock file"
+# A certificate of another CA under a recorded serial: other.crt (the
+# foreign intermediate) planted as certs/SERIAL.pem of the copy.
+cp other.crt "srvcopy/certs/$s1.pem"
+expect 1 "$H" --pki copy.cfg --only chain --json
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["result"] == "FAIL", d["result"]
+c = [x for x in d["categories"] if x["name"] == "chain"][0]
+f = [x for x in c["checks"] if x["name"] == "server CA directory"][0]
+assert f["result"] == "FAIL", f
+assert "not by this CA" in f["detail"], f["detail"]
+' "$T/.out" || { cat "$T/.out"; fail "--json: the checker's finding"; }
+# The audit reads no CA key: private/ca.key is never opened.
+if command -v strace >/dev/null; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -qq -e trace=open,openat,openat2 -o trace.txt "$H" --pki laptop.cfg --only chain >/dev/null 2>&1 || true
+	grep -q 'index.txt' trace.txt || fail "strace saw nothing"
+	! grep 'ca\.key' trace.txt || fail "--pki opened a CA key"
+fi
+rm -rf srvcopy trace.txt
 # All put back: it passes again.
 ok "$H" --pki pki.cfg
 passes $ro_cats
