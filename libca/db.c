@@ -486,6 +486,60 @@ out:
 }
 
 int
+ca_db_append_lines(const char *path, const char *lines, size_t len,
+    off_t *before, struct ca_err *err)
+{
+	struct stat st;
+	size_t off = 0;
+	ssize_t w;
+	int fd, ret = 0;
+
+	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if ((ret = repair_tail(fd, path, err)) != 0)
+		goto out;
+	if (fstat(fd, &st) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (before != NULL)
+		*before = st.st_size;
+	while (off < len) {
+		w = ca_io_write(fd, lines + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e2 = w < 0 ? errno : EIO;
+			/* Not one line of a batch that did not go in whole:
+			 * the complete lines written so far go too. */
+			if (ftruncate(fd, st.st_size) == 0)
+				fsync(fd);
+			ret = ca_err_set(err, CA_EIO, "cannot append to '%s': %s",
+			    path, strerror(e2));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	/* An append changes the data and the size, both of which
+	 * fdatasync makes durable; the mtime it may leave behind is no
+	 * part of the database. */
+	if (ca_io_fault(CA_IO_FSYNC) == -1 || fdatasync(fd) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot sync '%s': %s", path,
+		    strerror(errno));
+		if (ca_io_ftruncate(fd, st.st_size) == 0)
+			fsync(fd);
+		goto out;
+	}
+	ok_store(path, fd);
+out:
+	close(fd);
+	return ret;
+}
+
+int
 ca_db_append_line(const char *path, const struct ca_db_entry *e,
     struct ca_err *err)
 {
