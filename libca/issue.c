@@ -584,6 +584,7 @@ struct batch_item {
 	char *sname;                   /* ".NAME.new.PID" in issued/ */
 	char *certpath;                /* certs/SERIAL.pem, once linked */
 	int staged, swapped;           /* swapped: 1 exchanged, 2 moved */
+	int replaces;                  /* issued/NAME exists */
 };
 
 static void
@@ -656,7 +657,7 @@ batch_prepare(struct batch_item *it, struct ca *ca, time_t now,
 /* A new serial and certificate for it (again when a serial repeats). */
 static int
 batch_sign(struct batch_item *it, struct ca *ca, gnutls_x509_crt_t *both,
-    time_t now, struct ca_err *err)
+    const char *chain, size_t chainlen, time_t now, struct ca_err *err)
 {
 	int ret;
 
@@ -671,9 +672,14 @@ batch_sign(struct batch_item *it, struct ca *ca, gnutls_x509_crt_t *both,
 	    ca->key, now, err)) != 0)
 		return ret;
 	both[0] = it->crt;
-	if ((ret = pem_cat(&it->pem, &it->pemlen, both, 1, err)) != 0 ||
-	    (ret = pem_cat(&it->full, &it->fulllen, both, 2, err)) != 0)
+	if ((ret = pem_cat(&it->pem, &it->pemlen, both, 1, err)) != 0)
 		return ret;
+	/* fullchain.pem is cert.pem and chain.pem, end to end. */
+	if ((it->full = malloc(it->pemlen + chainlen)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	memcpy(it->full, it->pem, it->pemlen);
+	memcpy(it->full + it->pemlen, chain, chainlen);
+	it->fulllen = it->pemlen + chainlen;
 	return 0;
 }
 
@@ -681,7 +687,7 @@ batch_sign(struct batch_item *it, struct ca *ca, gnutls_x509_crt_t *both,
  * the batch's sync round does that for every file at once. */
 static int
 put_file(int dfd, const char *dir, const char *name, const void *buf,
-    size_t len, mode_t mode, struct ca_err *err)
+    size_t len, mode_t mode, mode_t um, struct ca_err *err)
 {
 	const char *p = buf;
 	ssize_t w;
@@ -691,7 +697,9 @@ put_file(int dfd, const char *dir, const char *name, const void *buf,
 	    O_CLOEXEC, mode)) == -1)
 		return ca_err_set(err, errno == EEXIST ? CA_EEXIST : CA_EIO,
 		    "cannot create '%s/%s': %s", dir, name, strerror(errno));
-	if (fchmod(fd, mode) == -1)
+	/* The mode asked for is meant; only a umask that takes bits of it
+	 * away costs the extra call. */
+	if ((mode & um) != 0 && fchmod(fd, mode) == -1)
 		goto fail;
 	while (len > 0) {
 		if ((w = ca_io_write(fd, p, len)) < 0) {
@@ -722,7 +730,7 @@ fail:
  * run removes should this one die) linked to its name, so the name
  * appears whole and only once. Not synced. */
 static int
-put_cert(struct batch_item *it, int cfd, const char *certs,
+put_cert(struct batch_item *it, int cfd, const char *certs, mode_t um,
     struct ca_err *err)
 {
 	static const char az[] = "abcdefghijklmnopqrstuvwxyz"
@@ -740,7 +748,8 @@ put_cert(struct batch_item *it, int cfd, const char *certs,
 			    "a temp name");
 		for (i = 0; i < 6; i++)
 			tmp[len - 6 + i] = az[rnd[i] % (sizeof(az) - 1)];
-		ret = put_file(cfd, certs, tmp, it->pem, it->pemlen, 0644, err);
+		ret = put_file(cfd, certs, tmp, it->pem, it->pemlen, 0644, um,
+		    err);
 		if (ret != CA_EEXIST || tries >= 10)
 			break;
 	}
@@ -836,8 +845,9 @@ batch_undo(struct batch_item *v, size_t n, int ifd, const char *issued)
 		if (it->swapped == 1)
 			renameat2(ifd, it->sname, ifd, it->o->name,
 			    RENAME_EXCHANGE);
-		else if (it->swapped == 2)
-			renameat(ifd, it->o->name, ifd, it->sname);
+		else if (it->swapped == 2 &&
+		    renameat(ifd, it->o->name, ifd, it->sname) == 0)
+			it->staged = 1;
 		it->swapped = 0;
 		if (it->staged) {
 			char *p = ca_path_join(issued, it->sname);
@@ -857,7 +867,7 @@ batch_undo(struct batch_item *v, size_t n, int ifd, const char *issued)
 /* Step 2 for one item: issued/.NAME.new.PID/ and its four files. */
 static int
 batch_stage(struct batch_item *it, int ifd, const char *issued,
-    const char *chain, size_t chainlen, struct ca_err *err)
+    const char *chain, size_t chainlen, mode_t um, struct ca_err *err)
 {
 	const char *name = it->o->name;
 	struct stat st;
@@ -866,11 +876,14 @@ batch_stage(struct batch_item *it, int ifd, const char *issued,
 
 	/* The generation this one replaces must be a directory of ours:
 	 * a symlink there would be swapped out and emptied. */
-	if (fstatat(ifd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISDIR(st.st_mode))
-		return ca_err_set(err, S_ISLNK(st.st_mode) ? CA_EPERM :
-		    CA_EEXIST, S_ISLNK(st.st_mode) ? "refusing symlink "
-		    "'%s/%s'" : "'%s/%s' is not a directory", issued, name);
+	if (fstatat(ifd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return ca_err_set(err, S_ISLNK(st.st_mode) ? CA_EPERM :
+			    CA_EEXIST, S_ISLNK(st.st_mode) ? "refusing symlink "
+			    "'%s/%s'" : "'%s/%s' is not a directory", issued,
+			    name);
+		it->replaces = 1;
+	}
 	if (asprintf(&it->sname, ".%s.new.%ld", name, (long)getpid()) < 0 ||
 	    (path = ca_path_join(issued, it->sname)) == NULL) {
 		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
@@ -890,13 +903,13 @@ batch_stage(struct batch_item *it, int ifd, const char *issued,
 		goto out;
 	}
 	if ((ret = put_file(sfd, path, "key.pem", it->keypem.data,
-	    it->keypem.size, 0600, err)) != 0 ||
+	    it->keypem.size, 0600, um, err)) != 0 ||
 	    (ret = put_file(sfd, path, "cert.pem", it->pem, it->pemlen, 0644,
-	    err)) != 0 ||
-	    (ret = put_file(sfd, path, "chain.pem", chain, chainlen, 0644,
+	    um, err)) != 0 ||
+	    (ret = put_file(sfd, path, "chain.pem", chain, chainlen, 0644, um,
 	    err)) != 0 ||
 	    (ret = put_file(sfd, path, "fullchain.pem", it->full, it->fulllen,
-	    0644, err)) != 0)
+	    0644, um, err)) != 0)
 		goto out;
 out:
 	if (sfd != -1)
@@ -917,6 +930,7 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 	size_t chainlen = 0, i;
 	off_t before = 0;
 	int dfd = -1, cfd = -1, ifd = -1, ret, tries, committed = 0;
+	mode_t um;
 
 	for (i = 0; i < n; i++)
 		memset(&out[i], 0, sizeof(out[i]));
@@ -938,12 +952,16 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 		goto out;
 	for (i = 0; i < n; i++)
 		if ((ret = batch_prepare(&v[i], ca, now, err)) != 0 ||
-		    (ret = batch_sign(&v[i], ca, both, now, err)) != 0) {
+		    (ret = batch_sign(&v[i], ca, both, chain, chainlen, now, err)) != 0) {
 			ca_err_wrap(err, "'%s'", v[i].o->name);
 			goto out;
 		}
 
-	/* Step 2: the files, unsynced. */
+	/* Step 2: the files, unsynced. The umask is read once (and put
+	 * back at once) so that a file needs fchmod only when it takes
+	 * bits away. */
+	um = umask(077);
+	umask(um);
 	if ((issued = ca_path(ca, "issued")) == NULL ||
 	    (certs = ca_path(ca, "certs")) == NULL ||
 	    (idx = ca_path(ca, "index.txt")) == NULL) {
@@ -965,14 +983,14 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 		/* certs/SERIAL.pem is exclusive: should 128 random bits ever
 		 * repeat, the certificate is made again. */
 		for (tries = 0;; tries++) {
-			ret = put_cert(&v[i], cfd, certs, err);
+			ret = put_cert(&v[i], cfd, certs, um, err);
 			if (ret != CA_EEXIST || tries >= 3)
 				break;
-			if ((ret = batch_sign(&v[i], ca, both, now, err)) != 0)
+			if ((ret = batch_sign(&v[i], ca, both, chain, chainlen, now, err)) != 0)
 				break;
 		}
 		if (ret != 0 || (ret = batch_stage(&v[i], ifd, issued, chain,
-		    chainlen, err)) != 0)
+		    chainlen, um, err)) != 0)
 			goto undo;
 	}
 
@@ -1015,13 +1033,12 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 	/* Step 5: publish, and make the new names durable once. */
 	for (i = 0; i < n; i++) {
 		struct batch_item *it = &v[i];
+		/* A new name is moved in without replacing anything (should
+		 * one have appeared meanwhile, it is an error, not lost). */
 		if (ca_io_renameat2(ifd, it->sname, ifd, it->o->name,
-		    RENAME_EXCHANGE) == 0)
-			it->swapped = 1;
-		else if (errno == ENOENT && ca_io_fault(CA_IO_RENAME) == 0 &&
-		    renameat(ifd, it->sname, ifd, it->o->name) == 0) {
-			it->swapped = 2;
-			it->staged = 0;
+		    it->replaces ? RENAME_EXCHANGE : RENAME_NOREPLACE) == 0) {
+			it->swapped = it->replaces ? 1 : 2;
+			it->staged = it->replaces;
 		} else {
 			ret = ca_err_set(err, CA_EIO, "cannot publish '%s/%s': %s",
 			    issued, it->o->name, strerror(errno));
