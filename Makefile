@@ -94,14 +94,16 @@ check: deps
 unit: $(UNIT_TESTS)
 	$(B)/tests/unit/test_libca
 
-integration:
+# tests/cmd/batch.sh drives ca_issue_batch through the bench program.
+integration: $(B)/bench/issue
 	B=$(CURDIR)/$(B)/bin tests/run-integration.sh
 
 # Same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: deps
 	$(MAKE) B=build-asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-		$(TOOLS:%=build-asan/bin/%) build-asan/tests/unit/test_libca
+		$(TOOLS:%=build-asan/bin/%) build-asan/tests/unit/test_libca \
+		build-asan/bench/issue
 
 asan-check: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -78,39 +78,82 @@ def hierarchy(d, rootdir):
 # ---- 1 and 2: the floor and in-process issuance -------------------------
 
 def bench_inprocess(res):
+    """Figure 2: A.lib_n issuances into one CA, in 5 rounds alternating
+    with the floor. Most go through ca_issue_batch() (batches of
+    A.batch); A.single per round through ca_issue(), first in every round
+    but the last and last in the last, so that they sample the database
+    near its start and near its end. The batch's per-certificate cost is
+    its time divided by its size (the sync round is shared); the ~100th
+    and ~last windows are the 3 batches nearest each end."""
     n, rounds = A.lib_n, 5
     per = n // rounds
+    single = min(A.single, per)
     lib = os.path.join(W, "lib")
     os.mkdir(lib)
     run([prog("issue"), "setup", lib])
-    floors, keygen, sign, issue = [], [], [], []
+    floors, keygen, sign = [], [], []
+    batches, singles = [], []        # (first ordinal, us per cert)
     for r in range(rounds):
-        log("in-process round %d/%d: floor %d, libca %d" % (r + 1, rounds,
-                                                           A.floor_n, per))
+        log("in-process round %d/%d: floor %d, libca %d batched + %d single"
+            % (r + 1, rounds, A.floor_n, per - single, single))
         _, _, out = run([prog("floor"), str(A.floor_n)],
                         stdout=subprocess.PIPE)
         f = json.loads(out)
         floors.append(f["total_us"])
         keygen.append(f["keygen_us"])
         sign.append(f["sign_us"])
-        _, _, out = run([prog("issue"), "run", lib, str(r * per), str(per)],
-                        stdout=subprocess.PIPE)
-        vals = out.decode().split()
-        issue += [float(vals[i + 1]) for i in range(0, len(vals), 2)]
+        first = r * per
+        steps = [("s", first, single), ("b", first + single, per - single)]
+        if r == rounds - 1:
+            steps = [("b", first, per - single), ("s", first + per - single,
+                                                  single)]
+        for kind, at, cnt in steps:
+            if cnt == 0:
+                continue
+            if kind == "s":
+                _, _, out = run([prog("issue"), "run", lib, str(at),
+                                 str(cnt)], stdout=subprocess.PIPE)
+                vals = out.decode().split()
+                singles += [(int(vals[i]), float(vals[i + 1]))
+                            for i in range(0, len(vals), 2)]
+            else:
+                _, _, out = run([prog("issue"), "batch", lib, str(at),
+                                 str(cnt), str(A.batch)],
+                                stdout=subprocess.PIPE)
+                vals = out.decode().split()
+                batches += [(int(vals[i]), float(vals[i + 2]) /
+                             int(vals[i + 1])) for i in range(0, len(vals), 3)]
     floor = med(floors)
-    lib_us = med(issue)
-    early = med(issue[75:125])
-    late = med(issue[-50:])
+    per_cert = [u for _, u in batches]
+    lib_us = med(per_cert)
+    early = med(per_cert[:3])
+    late = med(per_cert[-3:])
     res["floor"] = {"keygen_us": med(keygen), "sign_us": med(sign),
                     "per_cert_us": floor, "rounds": floors,
                     "n_per_round": A.floor_n}
     res["libca_issue"] = {
-        "n": len(issue), "per_cert_us": lib_us,
+        "n": n, "batch": A.batch, "batched": len(per_cert) * A.batch,
+        "per_cert_us": lib_us,
         "ratio_to_floor": lib_us / floor,
         "issuance_100_us": early, "issuance_last_us": late,
+        "early_batches_first": [o for o, _ in batches[:3]],
+        "late_batches_first": [o for o, _ in batches[-3:]],
         "last_vs_100": late / early,
-        "note": "median of every ca_issue() call; windows of 50 around the "
-                "100th and the %dth" % len(issue)}
+        "batches_us_per_cert": batches,
+        "note": "ca_issue_batch() in batches of %d: median per-certificate "
+                "time of every batch (batch time / size); ~100th and ~last: "
+                "the 3 batches nearest each end of the database" % A.batch}
+    s_early = [u for o, u in singles if o < per]
+    s_late = [u for o, u in singles if o >= n - per]
+    res["libca_issue_single"] = {
+        "n": len(singles), "per_cert_us": med([u for _, u in singles]),
+        "ratio_to_floor": med([u for _, u in singles]) / floor,
+        "early_us": med(s_early), "late_us": med(s_late),
+        "late_vs_early": med(s_late) / med(s_early),
+        "singles_us": singles,
+        "note": "ca_issue(), %d a round into the same database: early = "
+                "ordinals 0-%d, late = the last %d" % (single, single - 1,
+                                                         single)}
 
 
 # ---- 3: issuance through the CLI ----------------------------------------
@@ -385,6 +428,7 @@ def targets(res):
 
 def table(res):
     f, li, cl = res["floor"], res["libca_issue"], res["cli_issue"]
+    ls = res["libca_issue_single"]
     crl, sc, rn = res["crl"], res["scan"], res["renew"]
     rows = [
         ("1", "GnuTLS floor: P-256 keygen", "%.0f us" % f["keygen_us"], "", ""),
@@ -392,12 +436,19 @@ def table(res):
          "", ""),
         ("1", "GnuTLS floor: per certificate", "%.0f us" % f["per_cert_us"],
          "", "target ~230 us"),
-        ("2", "libca ca_issue, %d into one DB" % li["n"],
+        ("2", "libca ca_issue_batch (%d a batch), %d into one DB" % (
+            li["batch"], li["n"]),
          "%.0f us" % li["per_cert_us"], "%.1fx floor" % li["ratio_to_floor"],
          "<= 1.5x"),
         ("2", "  issuance ~100th", "%.0f us" % li["issuance_100_us"], "", ""),
         ("2", "  issuance ~%dth" % li["n"], "%.0f us" % li["issuance_last_us"],
          "%.2fx the 100th" % li["last_vs_100"], "<= 1.2x"),
+        ("2", "libca ca_issue (single), %d of them" % ls["n"],
+         "%.0f us" % ls["per_cert_us"], "%.1fx floor" % ls["ratio_to_floor"],
+         ""),
+        ("2", "  single, first %d vs last %d" % (ls["n"] // 5, ls["n"] // 5),
+         "%.0f / %.0f us" % (ls["early_us"], ls["late_us"]),
+         "%.2fx" % ls["late_vs_early"], ""),
         ("3", "tierca-ica issue (per cert, n=%d)" % cl["n"]["tierca"],
          "%.1f ms" % cl["tierca_ms"], "", ""),
         ("3", "openssl req + x509 -req (n=%d)" % cl["n"]["openssl"],
@@ -438,6 +489,27 @@ def table(res):
     return "\n".join(lines)
 
 
+def table_inprocess(res):
+    """Figures 1 and 2 alone (--only inprocess)."""
+    f, li, ls = res["floor"], res["libca_issue"], res["libca_issue_single"]
+    lines = [
+        "1  GnuTLS floor: per certificate     %.0f us (keygen %.0f, sign %.0f)"
+        % (f["per_cert_us"], f["keygen_us"], f["sign_us"]),
+        "2  libca ca_issue_batch (%d a batch), %d into one DB: %.0f us, "
+        "%.2fx floor (target <= 1.5x)" % (li["batch"], li["n"],
+                                         li["per_cert_us"],
+                                         li["ratio_to_floor"]),
+        "2    ~100th %.0f us, ~%dth %.0f us: %.2fx (target <= 1.2x)" % (
+            li["issuance_100_us"], li["n"], li["issuance_last_us"],
+            li["last_vs_100"]),
+        "2  libca ca_issue (single), %d: %.0f us, %.1fx floor; first %.0f us,"
+        " last %.0f us: %.2fx" % (ls["n"], ls["per_cert_us"],
+                                  ls["ratio_to_floor"], ls["early_us"],
+                                  ls["late_us"], ls["late_vs_early"]),
+    ]
+    return "\n".join(lines)
+
+
 def main():
     global A, W, ENV, PASS
     ap = argparse.ArgumentParser()
@@ -449,6 +521,10 @@ def main():
     ap.add_argument("--cli-n", type=int, default=300)
     ap.add_argument("--easyrsa-n", type=int, default=20)
     ap.add_argument("--crl-n", type=int, default=100000)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--single", type=int, default=100)
+    ap.add_argument("--only", choices=["inprocess"],
+                    help="run figures 1 and 2 only")
     A = ap.parse_args()
     A.build = os.path.abspath(A.build)
     W = tempfile.mkdtemp(prefix="tierca-bench.")
@@ -470,6 +546,17 @@ def main():
                         "kernel": platform.release(),
                         "load_at_start": os.getloadavg()[0]}}
         bench_inprocess(res)
+        if A.only == "inprocess":
+            res["seconds"] = time.time() - start
+            text = table_inprocess(res)
+            res["table"] = text
+            with open(A.out, "w") as f:
+                json.dump(res, f, indent=2)
+                f.write("\n")
+            print(text)
+            print("\n(%.0f s; load %.1f at start; %s)" % (
+                res["seconds"], res["host"]["load_at_start"], A.out))
+            return
         bench_cli(res, rootdir)
         bench_crl(res, rootdir)
         bench_scan(res)

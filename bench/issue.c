@@ -6,6 +6,10 @@
  *   issue run DIR FIRST N    N ca_issue() calls into DIR/server, names
  *                            hostFIRST.. ; one line per issuance on
  *                            stdout: "<ordinal> <microseconds>"
+ *   issue batch DIR FIRST N SIZE
+ *                            N issuances by ca_issue_batch() in batches
+ *                            of SIZE; one line per batch on stdout:
+ *                            "<first ordinal> <size> <microseconds>"
  *
  * The driver (bench/run.sh) alternates `run' chunks with the GnuTLS
  * floor, so both see the same machine; the database grows across
@@ -149,6 +153,56 @@ run(const char *dir, unsigned long first, unsigned long n, time_t now)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
+static int
+batch(const char *dir, unsigned long first, unsigned long n,
+    unsigned long size, time_t now)
+{
+	struct ca_err err = { 0, "" };
+	struct ca_issue_opts *o = NULL;
+	struct ca_issued *is = NULL;
+	struct ca *ica = NULL;
+	char *sdir = join(dir, "server"), (*names)[32] = NULL;
+	unsigned long i, k, m;
+	double t0;
+
+	if (size == 0 || (o = calloc(size, sizeof(*o))) == NULL ||
+	    (is = calloc(size, sizeof(*is))) == NULL ||
+	    (names = calloc(size, sizeof(*names))) == NULL)
+		return 1;
+	if (ca_open(&ica, sdir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT, &err) != 0 ||
+	    ca_load_key(ica, NULL, &err) != 0)
+		die("ica open", &err);
+	for (i = first; i < first + n; i += m) {
+		m = first + n - i < size ? first + n - i : size;
+		for (k = 0; k < m; k++) {
+			struct ca_issue_opts d = CA_ISSUE_OPTS_INIT;
+			char dns[64];
+
+			o[k] = d;
+			snprintf(names[k], sizeof(names[k]), "host%lu", i + k);
+			snprintf(dns, sizeof(dns), "host%lu.bench.internal", i + k);
+			o[k].name = names[k];
+			o[k].alg = CA_KEY_ECDSA_P256;
+			if (ca_strv_add(&o[k].dns, dns) != 0)
+				return 1;
+		}
+		t0 = now_us();
+		if (ca_issue_batch(is, ica, o, m, now, &err) != 0)
+			die(names[0], &err);
+		printf("%lu %lu %.1f\n", i, m, now_us() - t0);
+		for (k = 0; k < m; k++) {
+			ca_issued_clear(&is[k]);
+			ca_strv_free(&o[k].dns);
+		}
+	}
+	ca_close(ica);
+	free(sdir);
+	free(o);
+	free(is);
+	free(names);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,6 +216,10 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "run") == 0)
 		return run(argv[2], strtoul(argv[3], NULL, 10),
 		    strtoul(argv[4], NULL, 10), now);
-	fprintf(stderr, "usage: issue setup DIR | issue run DIR FIRST N\n");
+	if (argc == 6 && strcmp(argv[1], "batch") == 0)
+		return batch(argv[2], strtoul(argv[3], NULL, 10),
+		    strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10), now);
+	fprintf(stderr, "usage: issue setup DIR | issue run DIR FIRST N | "
+	    "issue batch DIR FIRST N SIZE\n");
 	return 2;
 }

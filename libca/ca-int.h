@@ -87,6 +87,11 @@ int ca_record(const char *dir, gnutls_x509_crt_t crt, const char *serial,
  * checked already (ca_db_check) under the same lock pass 0. */
 int ca_db_append(const char *path, const struct ca_db_entry *e,
     off_t *before, int check, struct ca_err *err);
+/* Appends lines (whole '\n'-terminated index lines, already checked)
+ * in one write and one fdatasync: the commit of a batch. Nothing of
+ * them stays when either fails. *before as for ca_db_append. */
+int ca_db_append_lines(const char *path, const char *lines, size_t len,
+    off_t *before, struct ca_err *err);
 /* Every complete line of the index parses; CA_EDB names the first that
  * does not. Allocates nothing per line. */
 int ca_db_check(const char *path, struct ca_err *err);

@@ -357,6 +357,7 @@ struct ca {
 	gnutls_privkey_t key;
 	int lock_fd;
 	struct ca_db_cache *db_cache; /* libca's own: see ca_db_cached() */
+	unsigned long issues;        /* leaves issued through this handle */
 };
 
 #define CA_OPEN_LOCK 1u          /* take the directory lock, waiting */
@@ -426,6 +427,21 @@ struct ca_issue_opts {
  * chain.pem, fullchain.pem), D/certs/SERIAL.pem and the database. */
 int ca_issue(struct ca_issued *out, struct ca *ca,
     const struct ca_issue_opts *o, time_t now, struct ca_err *err);
+/* Issues n leaves as ca_issue does, durable by one group commit: all
+ * their files are written, synced in one round, and only then recorded
+ * by one append to the database (the commit for all n). Every request
+ * is checked, and every key and certificate made and linted, before the
+ * first write: a bad one (a bad or repeated name, a name that holds a
+ * valid certificate unless its replace is set, a lint failure) refuses
+ * the whole batch and nothing is written. Any failure leaves the CA as
+ * it was. A crash leaves a consistent prefix: no line, or the first k
+ * lines of the batch, each with its certificate durable in certs/ (the
+ * next locked run publishes their staged issued/NAME, removes the rest
+ * and cuts off a torn line). On success out[i] describes reqs[i]; out
+ * must hold n entries. */
+int ca_issue_batch(struct ca_issued *out, struct ca *ca,
+    const struct ca_issue_opts *reqs, size_t n, time_t now,
+    struct ca_err *err);
 /* Signs a CSR made elsewhere: its signature and key are checked, its
  * requested extensions ignored; names come from o (or, when o has none,
  * the CSR's CN and requested DNS/IP/email names, which are linted).

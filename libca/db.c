@@ -441,6 +441,60 @@ out:
 }
 
 int
+ca_db_append_lines(const char *path, const char *lines, size_t len,
+    off_t *before, struct ca_err *err)
+{
+	struct stat st;
+	size_t off = 0;
+	ssize_t w;
+	int fd, ret = 0;
+
+	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if ((ret = repair_tail(fd, path, err)) != 0)
+		goto out;
+	if (fstat(fd, &st) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (before != NULL)
+		*before = st.st_size;
+	while (off < len) {
+		w = ca_io_write(fd, lines + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e2 = w < 0 ? errno : EIO;
+			/* Not one line of a batch that did not go in whole:
+			 * the complete lines written so far go too. */
+			if (ftruncate(fd, st.st_size) == 0)
+				fsync(fd);
+			ret = ca_err_set(err, CA_EIO, "cannot append to '%s': %s",
+			    path, strerror(e2));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	/* An append changes the data and the size, both of which
+	 * fdatasync makes durable; the mtime it may leave behind is no
+	 * part of the database. */
+	if (ca_io_fault(CA_IO_FSYNC) == -1 || fdatasync(fd) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot sync '%s': %s", path,
+		    strerror(errno));
+		if (ca_io_ftruncate(fd, st.st_size) == 0)
+			fsync(fd);
+		goto out;
+	}
+	ok_store(path, fd);
+out:
+	close(fd);
+	return ret;
+}
+
+int
 ca_db_append_line(const char *path, const struct ca_db_entry *e,
     struct ca_err *err)
 {
@@ -607,10 +661,26 @@ ca_db_byname_free(struct ca_db_byname *ix)
 	ix->n = 0;
 }
 
+/*
+ * The database kept across calls (ca_db_cached). Issuance only appends
+ * to index.txt, so when the file is still the one that was read (same
+ * device and inode) and has only grown, what was read is still its
+ * prefix: only the appended tail is parsed and merged into the name
+ * index. That keeps a name lookup per issuance O(log n) plus the work
+ * of the new lines, whether they were appended by this process or by
+ * another one under the CA lock. Anything else (a revocation rewrites
+ * the file under a new inode, a truncation, an edit) reloads it all.
+ */
+#define CACHE_TAIL 64
+
 struct ca_db_cache {
-	struct stat st;         /* index.txt as it was read */
+	struct stat st;         /* index.txt as last seen (fast path) */
 	struct ca_db *db;
 	struct ca_db_byname ix;
+	off_t off;              /* bytes parsed: through the last '\n' */
+	size_t nlines;          /* lines in those bytes */
+	char tail[CACHE_TAIL];  /* the bytes just before off */
+	size_t ntail;
 };
 
 void
@@ -634,14 +704,163 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* Grows db->v to hold want entries; ix's pointers into it follow. */
+static int
+cache_reserve(struct ca_db_cache *c, size_t want)
+{
+	struct ca_db *db = c->db;
+	struct ca_db_entry *nv;
+	size_t nc, i;
+
+	if (want <= db->cap)
+		return 0;
+	for (nc = db->cap ? db->cap : 64; nc < want; nc *= 2)
+		;
+	if ((nv = malloc(nc * sizeof(*nv))) == NULL)
+		return CA_ENOMEM;
+	if (db->n > 0)
+		memcpy(nv, db->v, db->n * sizeof(*nv));
+	for (i = 0; i < c->ix.n; i++)
+		c->ix.v[i] = nv + (c->ix.v[i] - db->v);
+	free(db->v);
+	db->v = nv;
+	db->cap = nc;
+	return 0;
+}
+
+/*
+ * Parses buf (the file's bytes from c->off on) into new entries and
+ * merges them into the name index: the new ones are sorted among
+ * themselves and merged in one pass, O(n + k log k). A torn last line
+ * (no '\n') is left for later, as every reader does.
+ */
+static int
+cache_extend(struct ca_db_cache *c, char *buf, size_t len, struct ca_err *err)
+{
+	struct ca_db_entry **add = NULL, **merged = NULL;
+	struct ca_err lerr;
+	size_t first = c->db->n, k, i, j, m, used, lines = c->nlines;
+	char *p, *nl, *last;
+	int ret = 0;
+
+	/* Only complete lines count; the bytes before the new offset are
+	 * remembered, before parsing cuts the lines up, to recognise the
+	 * prefix next time (when they reach back before buf, the end of
+	 * the old tail is kept in front). */
+	if ((last = memrchr(buf, '\n', len)) == NULL)
+		return 0;
+	used = (size_t)(last + 1 - buf);
+	{
+		char t[CACHE_TAIL];
+		size_t from_buf = used < CACHE_TAIL ? used : CACHE_TAIL;
+		size_t from_old = CACHE_TAIL - from_buf;
+
+		if (from_old > c->ntail)
+			from_old = c->ntail;
+		memcpy(t, c->tail + c->ntail - from_old, from_old);
+		memcpy(t + from_old, buf + used - from_buf, from_buf);
+		memcpy(c->tail, t, from_old + from_buf);
+		c->ntail = from_old + from_buf;
+	}
+	for (p = buf; p < buf + used; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(buf + used - p));
+		lines++;
+		*nl = '\0';
+		if (*p == '\0')
+			continue;
+		if (cache_reserve(c, c->db->n + 1) != 0) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (ca_db_parse_line(&c->db->v[c->db->n], p, &lerr) != 0) {
+			ret = ca_err_set(err, CA_EDB, "%s:%zu: corrupt entry: %s",
+			    c->db->path, lines, lerr.msg);
+			goto fail;
+		}
+		c->db->v[c->db->n].line = lines;
+		c->db->n++;
+	}
+	k = c->db->n - first;
+	if (k > 0) {
+		if ((add = malloc(k * sizeof(*add))) == NULL ||
+		    (merged = malloc((c->ix.n + k) * sizeof(*merged))) ==
+		    NULL) {
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (i = 0; i < k; i++)
+			add[i] = &c->db->v[first + i];
+		qsort(add, k, sizeof(*add), ca_db_cmp_name_line);
+		for (i = j = m = 0; i < c->ix.n || j < k;)
+			merged[m++] = j == k || (i < c->ix.n &&
+			    ca_db_cmp_name_line(&c->ix.v[i], &add[j]) < 0) ?
+			    c->ix.v[i++] : add[j++];
+		free(c->ix.v);
+		c->ix.v = merged;
+		c->ix.n = m;
+		merged = NULL;
+	}
+	c->off += (off_t)used;
+	c->nlines = lines;
+	free(add);
+	return 0;
+fail:
+	/* The caller drops the cache: a half-merged index is no index. */
+	free(add);
+	free(merged);
+	return ret;
+}
+
+/* Reads [c->off, size) of fd into a new buffer. */
+static int
+read_from(char **out, size_t *outlen, int fd, off_t from, off_t size,
+    struct ca_err *err)
+{
+	size_t len = (size_t)(size - from), got = 0;
+	char *buf;
+	ssize_t r;
+
+	*out = NULL;
+	if ((buf = malloc(len + 1)) == NULL)
+		return ca_err_set(err, CA_ENOMEM, "out of memory");
+	while (got < len) {
+		r = pread(fd, buf + got, len - got, from + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* shrank meanwhile: what was read is parsed */
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*outlen = got;
+	return 0;
+}
+
+/* Is the file in fd (stat st) c's file, grown by appends only? */
+static int
+cache_is_prefix(const struct ca_db_cache *c, int fd, const struct stat *st)
+{
+	char t[CACHE_TAIL];
+
+	if (c->db == NULL || st->st_dev != c->st.st_dev ||
+	    st->st_ino != c->st.st_ino || st->st_size < c->off)
+		return 0;
+	if (c->ntail == 0)
+		return c->off == 0;
+	return pread(fd, t, c->ntail, c->off - (off_t)c->ntail) ==
+	    (ssize_t)c->ntail && memcmp(t, c->tail, c->ntail) == 0;
+}
+
 int
 ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
     struct ca *ca, struct ca_err *err)
 {
-	struct ca_db_cache *c = ca->db_cache, *nc = NULL;
+	struct ca_db_cache *c = ca->db_cache;
 	struct stat before, after;
-	char *p = ca_path(ca, "index.txt");
-	int ret;
+	char *p = ca_path(ca, "index.txt"), *buf = NULL;
+	size_t len = 0;
+	int fd = -1, ret;
 
 	*db = NULL;
 	*ix = NULL;
@@ -656,26 +875,50 @@ ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
 		ret = 0;
 		goto done;
 	}
-	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
-		ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &before) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot read '%s': %s", p,
+		    strerror(errno));
 		goto out;
 	}
-	if ((ret = ca_db_load(&nc->db, p, err)) != 0 ||
-	    (ret = ca_db_byname_build(&nc->ix, nc->db, err)) != 0)
+	if ((size_t)before.st_size > CA_MAX_INDEX) {
+		ret = ca_err_set(err, CA_EINVAL, "'%s' is too large (%lld bytes)",
+		    p, (long long)before.st_size);
 		goto out;
-	/* A file that changed while it was read is not cached: the next
-	 * call reads it again. */
-	nc->st = before;
-	if (stat(p, &after) == -1 || !same_file(&before, &after))
-		memset(&nc->st, 0, sizeof(nc->st));
-	ca_db_cache_free(c);
-	ca->db_cache = c = nc;
-	nc = NULL;
+	}
+	if (c == NULL || !cache_is_prefix(c, fd, &before)) {
+		/* Read from scratch. */
+		ca_db_cache_free(c);
+		ca->db_cache = c = NULL;
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->db = calloc(1, sizeof(*c->db))) == NULL ||
+		    (c->db->path = strdup(p)) == NULL ||
+		    (c->ix.v = malloc(sizeof(*c->ix.v))) == NULL) {
+			ca_db_cache_free(c);
+			c = NULL;
+			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+			goto out;
+		}
+		ca->db_cache = c;
+	}
+	if ((ret = read_from(&buf, &len, fd, c->off, before.st_size, err)) != 0 || (ret = cache_extend(c, buf, len, err)) != 0) {
+		ca_db_cache_free(c);
+		ca->db_cache = c = NULL;
+		goto out;
+	}
+	/* A file that changed while it was read is not taken as seen: the
+	 * next call reads on from where this one stopped. */
+	c->st = before;
+	if (fstat(fd, &after) == -1 || !same_file(&before, &after))
+		c->st.st_size = -1;
 done:
 	*db = c->db;
 	*ix = &c->ix;
+	ret = 0;
 out:
-	ca_db_cache_free(nc);
+	if (fd != -1)
+		close(fd);
+	free(buf);
 	free(p);
 	return ret;
 }

@@ -224,6 +224,7 @@ main(void)
 	register_import();
 	register_pair();
 	register_harness();
+	register_issue();
 	CU_basic_set_mode(CU_BRM_NORMAL);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() +

@@ -58,5 +58,6 @@ void register_deploy(void);
 void register_import(void);
 void register_pair(void);
 void register_harness(void);
+void register_issue(void);
 
 #endif

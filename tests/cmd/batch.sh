@@ -1,0 +1,131 @@
+# batch.sh - ca_issue_batch (group commit) under kill -9 and under
+# injected I/O faults, driven by the bench program (bench/issue.c: `issue
+# batch DIR FIRST N SIZE' issues names hostFIRST.. in batches of SIZE
+# into DIR/server; `make bench-build' builds it, `make integration'
+# too).
+#
+# Kills: a batch of 50 is killed with SIGKILL after a random delay,
+# TIERCA_STRESS times (default 30). After each kill `tierca-ica check'
+# passes (leftovers allowed); the index holds the lines it held plus a
+# prefix of the batch, in order (a consistent prefix: never a line whose
+# certificate is missing, never one twice); the next run succeeds and
+# leaves no leftover, and every recorded name of the killed batch is
+# then published in issued/NAME.
+#
+# Faults: TIERCA_FAULT=any:N (EIO and ENOSPC alternating) across one
+# batch of 5, N = 1, 2, ... until a run no longer reaches the N-th call.
+# A run whose fault fired fails with one error line, leaves index.txt
+# byte for byte, certs/ and issued/ as they were, and the checker clean
+# with no leftover; or it survives (the index's validation cache is only
+# a cache), the batch issued whole. The next normal batch succeeds.
+. "$(dirname "$0")/lib.sh"
+
+I=""
+for c in "$B/../bench/issue" "$B/../build/bench/issue"; do
+	[ -x "$c" ] && { I=$c; break; }
+done
+[ -n "$I" ] || fail "no bench/issue next to $B: build it with make bench-build"
+N=${TIERCA_STRESS:-30}
+[ "$N" -gt 50 ] && N=50
+D=$T/b
+S=$D/server
+mkdir "$D"
+ok "$I" setup "$D"
+
+lines() { grep -c . "$S/index.txt" || true; }
+check_ok() { ica check --dir "$S" >"$T/chk" 2>&1 || { cat "$T/chk"; fail "$1: checker"; }; }
+check_clean() {
+	check_ok "$1"
+	! grep -q leftover "$T/chk" || { cat "$T/chk"; fail "$1: leftovers remain"; }
+}
+serial_of() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }
+
+step "a batch of 50, as a reference"
+ok "$I" batch "$D" 0 50 50
+[ "$(lines)" = 50 ] || fail "50 lines expected, got $(lines)"
+check_clean "reference batch"
+for k in 0 17 49; do
+	openssl verify -CAfile "$S/root.crt" -untrusted "$S/ca.crt" \
+	    "$S/issued/host$k/cert.pem" >/dev/null || fail "host$k does not verify"
+done
+
+step "$N kills of a batch of 50"
+none=0; part=0; whole=0; finished=0; held=0
+for i in $(seq 1 "$N"); do
+	base=$((i * 1000))
+	before=$(lines)
+	"$I" batch "$D" $base 50 50 >/dev/null 2>"$T/kill.err" &
+	pid=$!
+	# Up to ~the batch's own run time (about 80 ms here; process start
+	# and the CA key included).
+	sleep "$(printf '0.%03d' $((RANDOM % 200)))"
+	kill -9 $pid 2>/dev/null
+	rc=0; wait $pid 2>/dev/null || rc=$?
+	case $rc in
+	0) finished=$((finished + 1)) ;;
+	137) [ -s "$S/.lock" ] && held=$((held + 1)) ;;
+	*) cat "$T/kill.err"; fail "kill $i: the batch failed on its own (rc $rc)" ;;
+	esac
+	check_ok "kill $i"
+	after=$(lines)
+	k=$((after - before))
+	[ $k -ge 0 ] && [ $k -le 50 ] || fail "kill $i: $k new lines"
+	# The new lines are hostBASE.. in order: a prefix of the batch.
+	got=$(tail -n "$k" "$S/index.txt" | cut -f5 | tr '\n' ' ')
+	want=""
+	for j in $(seq 0 $((k - 1))); do want="${want}host$((base + j)) "; done
+	[ $k -eq 0 ] || [ "$got" = "$want" ] || fail "kill $i: not a prefix of the batch: $got"
+	if [ $rc = 137 ]; then
+		if [ $k = 0 ]; then none=$((none + 1))
+		elif [ $k = 50 ]; then whole=$((whole + 1))
+		else part=$((part + 1)); fi
+	fi
+	# The next locked run repairs, then issues.
+	ok "$I" batch "$D" $((base + 500)) 5 5
+	check_clean "after kill $i"
+	[ "$(lines)" = $((after + 5)) ] || fail "kill $i: the next run did not add 5 lines"
+	# Every recorded name of the killed batch is published.
+	# (cut, not read: IFS tabs would fold the empty revocation field)
+	tail -n $((k + 5)) "$S/index.txt" | head -n "$k" | cut -f4,5 | tr '\t' ' ' | while read -r se nm; do
+		[ -f "$S/issued/$nm/cert.pem" ] || fail "kill $i: $nm recorded, not published"
+		[ "$(serial_of "$S/issued/$nm/cert.pem")" = "$se" ] ||
+			fail "kill $i: issued/$nm is not serial $se"
+	done || exit 1
+done
+echo "batch: $N kills: $none before any line, $part with part of the batch recorded, $whole with all of it (killed after the commit), $finished had finished; $held inside the CA lock"
+[ $((none + part + whole)) -gt $((N / 3)) ] || fail "fewer than a third of the kills landed mid-batch: calibrate the delay"
+
+step "faults across a batch of 5"
+n=1; failed=0; survived=0; base=100000
+while :; do
+	rm -f "$T/fault.log"
+	cp "$S/index.txt" "$T/index.before"
+	nc=$(ls "$S/certs" | wc -l); ni=$(ls -a "$S/issued" | wc -l)
+	err=EIO; [ $((n % 2)) = 0 ] && err=ENOSPC
+	rc=0
+	TIERCA_FAULT=any:$n:$err TIERCA_FAULT_LOG=$T/fault.log \
+		"$I" batch "$D" $base 5 5 >/dev/null 2>"$T/fault.err" || rc=$?
+	# A run the fault never reached is the next normal batch.
+	[ -s "$T/fault.log" ] || { [ $rc = 0 ] || { cat "$T/fault.err"; fail "fault $n never fired, yet rc $rc"; }; break; }
+	if [ $rc = 0 ]; then
+		survived=$((survived + 1))
+		[ "$(lines)" = $(($(grep -c . "$T/index.before") + 5)) ] ||
+			fail "fault $n survived, but the batch is not whole"
+	else
+		failed=$((failed + 1))
+		[ $rc = 1 ] || { cat "$T/fault.err"; fail "fault $n: rc $rc"; }
+		[ "$(grep -c . "$T/fault.err")" = 1 ] || { cat "$T/fault.err"; fail "fault $n: not one error line"; }
+		grep -Eq "(Input/output error|No space left on device)" "$T/fault.err" ||
+			{ cat "$T/fault.err"; fail "fault $n: the error does not name the errno"; }
+		cmp -s "$S/index.txt" "$T/index.before" || fail "fault $n ($(cat "$T/fault.log")): index.txt changed"
+		[ "$(ls "$S/certs" | wc -l)" = "$nc" ] || fail "fault $n ($(cat "$T/fault.log")): certs/ changed"
+		[ "$(ls -a "$S/issued" | wc -l)" = "$ni" ] || fail "fault $n ($(cat "$T/fault.log")): issued/ changed"
+	fi
+	check_clean "fault $n ($(cat "$T/fault.log"))"
+	n=$((n + 1)); base=$((base + 10))
+	[ $n -le 400 ] || fail "more than 400 injection points?"
+done
+[ "$(lines)" = $(($(grep -c . "$T/index.before") + 5)) ] || fail "the batch after the faults is not whole"
+check_clean "after the faults"
+echo "batch: $((n - 1)) injection points: $failed failed with the old state intact, $survived survived"
+[ $failed -gt 5 ] || fail "too few injection points failed ($failed)"
