@@ -215,12 +215,6 @@ write_all(int fd, const void *buf, size_t len)
 }
 
 /*
- * The one write path: a temp file next to the target (so rename is atomic),
- * its mode set before any byte lands, fsynced, then renamed (or linked
- * when the target must not exist yet), then the directory fsynced so the
- * new name survives a power cut.
- */
-/*
  * The temp file of a write whose temp name must be known to the next run
  * should this one die: the name (".BASE.XXXXXX", as mkostemp makes it) is
  * chosen here and noted in the lock file note_fd, with the directory made
@@ -276,6 +270,12 @@ out:
 	return ret;
 }
 
+/*
+ * The one write path: a temp file next to the target (so rename is atomic),
+ * its mode set before any byte lands, fsynced, then renamed (or linked
+ * when the target must not exist yet), then the directory fsynced so the
+ * new name survives a power cut.
+ */
 static int
 write_file(const char *path, const void *buf, size_t len, mode_t mode,
     int excl, int note_fd, struct ca_err *err)

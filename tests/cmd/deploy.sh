@@ -2,7 +2,9 @@
 # and owners, leaves unchanged files alone (same inode and mtime), runs
 # deploy-after once per command and only after a change, changes nothing
 # in a dry run, and refuses a bad set as a whole: every problem named as
-# file:line, nothing placed.
+# file:line, nothing placed. One run at a time per root (the run lock):
+# a second waits, saying so; the next run after a killed one removes its
+# temp files and the empty directories it made, and nothing else.
 . "$(dirname "$0")/lib.sh"
 dep() { "$B/tierca-deploy" "$@"; }
 R=$T/root
