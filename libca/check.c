@@ -74,22 +74,33 @@ ca_dir_remove_flat(const char *dir)
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
-	int fd, ret = 0;
+	const char *b;
+	int pfd, fd, ret = 0;
 
 	/* Never followed: a symlink (or anything not a directory) planted
 	 * at the name is what goes, and the entries are unlinked relative
-	 * to the directory opened with O_NOFOLLOW, so a swapped parent
-	 * cannot redirect them. */
-	if (lstat(dir, &st) == -1)
+	 * to the directory opened with O_NOFOLLOW from its parent, itself
+	 * reached beneath the CA directory, so a swapped parent cannot
+	 * redirect them. */
+	if ((pfd = ca_parent_open(&b, dir)) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(dir) == -1 && errno != ENOENT ? -1 : 0;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -1;
+	if (fstatat(pfd, b, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		ret = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ret = unlinkat(pfd, b, 0) == -1 && errno != ENOENT ? -1 : 0;
+		goto out;
+	}
+	if ((fd = openat(pfd, b, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		ret = -1;
+		goto out;
+	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -98,9 +109,28 @@ ca_dir_remove_flat(const char *dir)
 			ret = -1;
 	}
 	closedir(d);
-	if (rmdir(dir) == -1 && errno != ENOENT)
+	if (unlinkat(pfd, b, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		ret = -1;
+out:
+	close(pfd);
 	return ret;
+}
+
+/* opendir(3) of a directory reached beneath its CA directory. */
+static DIR *
+opendir_beneath(const char *dir)
+{
+	DIR *d;
+	int fd, e;
+
+	if ((fd = ca_open_beneath(dir, O_RDONLY | O_DIRECTORY, 0)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
 }
 
 static int
@@ -197,9 +227,8 @@ recover_staging(struct ca *ca, struct ca_db **db, const char *issued,
 	    !same_serial(cur, have)))
 		publish = 1;
 	if (publish) {
-		if (renameat2(AT_FDCWD, staged, AT_FDCWD, final,
-		    RENAME_EXCHANGE) == -1 && (errno != ENOENT ||
-		    rename(staged, final) == -1)) {
+		if (ca_path_rename(staged, final, RENAME_EXCHANGE) == -1 &&
+		    (errno != ENOENT || ca_path_rename(staged, final, 0) == -1)) {
 			ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s",
 			    final, strerror(errno));
 			goto out;
@@ -229,7 +258,7 @@ recover_dir(struct ca *ca, struct ca_db **db, const char *dir, int staging,
 	long pid;
 	int ret = 0;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = opendir_beneath(dir)) == NULL)
 		return 0;
 	while (ret == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] != '.' ||
@@ -266,7 +295,7 @@ ca_crl_resync(struct ca *ca, struct ca_err *err)
 		goto out;
 	}
 	if (!ca_file_exists(pem)) {
-		if (ca_file_exists(der) && unlink(der) == -1)
+		if (ca_file_exists(der) && ca_path_unlink(der, 0) == -1)
 			ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s",
 			    der, strerror(errno));
 		goto out;
@@ -601,7 +630,7 @@ check_tmp(struct chk *c, const char *dir)
 	struct dirent *de;
 	struct stat st;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = opendir_beneath(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] == '.' && is_tmp_name(de->d_name) &&
@@ -652,7 +681,9 @@ check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
 		c->oom = 1;
 		return;
 	}
-	if ((d = opendir(issued)) == NULL) {
+	if ((d = opendir_beneath(issued)) == NULL) {
+		if (errno == ELOOP)
+			PROBLEM(c, "%s: refusing symlink", issued);
 		free(issued);
 		return;
 	}
@@ -679,6 +710,11 @@ check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
 			else
 				PROBLEM(c, "%s/%s: unexpected entry", issued,
 				    de->d_name);
+			continue;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			PROBLEM(c, "%s/%s: a symlink (refused, not followed)",
+			    issued, de->d_name);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
