@@ -709,22 +709,17 @@ ca_file_write_new(const char *path, const void *buf, size_t len,
 	return write_file(path, buf, len, mode, 1, err);
 }
 
-int
-ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
+/* The whole of fd (path for messages), a regular file of at most max
+ * bytes, NUL-terminated; closes fd. */
+static int
+read_fd(char **out, size_t *outlen, int fd, const char *path, size_t max,
     struct ca_err *err)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	ssize_t r;
-	int fd;
 
-	*out = NULL;
-	/* O_NONBLOCK: a FIFO planted where a file should be must not hang
-	 * the tool; it is refused below as not a regular file. */
-	if ((fd = ca_open_beneath(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
-	    0)) == -1)
-		return path_err(err, errno, "cannot open", path);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return ca_err_set(err, CA_EINVAL, "'%s' is not a regular file",
@@ -758,6 +753,34 @@ ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
 	if (outlen != NULL)
 		*outlen = got;
 	return 0;
+}
+
+int
+ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
+    struct ca_err *err)
+{
+	int fd;
+
+	*out = NULL;
+	/* O_NONBLOCK: a FIFO planted where a file should be must not hang
+	 * the tool; it is refused below as not a regular file. */
+	if ((fd = ca_open_beneath(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+	    0)) == -1)
+		return path_err(err, errno, "cannot open", path);
+	return read_fd(out, outlen, fd, path, max, err);
+}
+
+int
+ca_file_read_follow(char **out, size_t *outlen, const char *path,
+    size_t max, struct ca_err *err)
+{
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
+		    "cannot open '%s': %s", path, strerror(errno));
+	return read_fd(out, outlen, fd, path, max, err);
 }
 
 int

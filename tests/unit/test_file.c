@@ -515,6 +515,36 @@ out:
 	unsetenv("TIERCA_NO_OPENAT2");
 }
 
+/* ca_file_read_follow: what ca_file_read refuses, a link, it follows;
+ * the other rules hold. */
+static void
+test_read_follow(void)
+{
+	struct ca_err err;
+	char d[600], p[700], l[700], *buf = NULL;
+	size_t len = 0;
+
+	subdir(d, sizeof(d), "follow");
+	snprintf(p, sizeof(p), "%s/file", d);
+	unit_write(p, "installed\n", 0640);
+	snprintf(l, sizeof(l), "%s/link", d);
+	CU_ASSERT_EQUAL(symlink(p, l), 0);
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(ca_file_read(&buf, &len, l, 4096, &err), CA_EPERM);
+	CU_ASSERT_EQUAL(ca_file_read_follow(&buf, &len, l, 4096, &err), 0);
+	CU_ASSERT_EQUAL(len, 10);
+	UCHECK(buf != NULL && strcmp(buf, "installed\n") == 0, "follow");
+	free(buf);
+	buf = NULL;
+	CU_ASSERT_EQUAL(ca_file_read_follow(&buf, &len, l, 4, &err), CA_EINVAL);
+	CU_ASSERT_EQUAL(ca_file_read_follow(&buf, &len, d, 4096, &err),
+	    CA_EINVAL);
+	snprintf(p, sizeof(p), "%s/missing", d);
+	CU_ASSERT_EQUAL(ca_file_read_follow(&buf, &len, p, 4096, &err),
+	    CA_ENOENT);
+	CU_ASSERT_PTR_NULL(buf);
+}
+
 static void
 test_beneath(void)
 {
@@ -542,6 +572,7 @@ register_file(void)
 	CU_add_test(s, "path_join, file_exists", test_path_join_exists);
 	CU_add_test(s, "lock: second fd", test_lock);
 	CU_add_test(s, "lock: another process", test_lock_other_process);
+	CU_add_test(s, "read_follow: links followed", test_read_follow);
 	CU_add_test(s, "beneath a CA directory: openat2", test_beneath);
 	CU_add_test(s, "beneath a CA directory: the walk", test_beneath_walk);
 }
