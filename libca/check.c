@@ -562,22 +562,15 @@ crt_copy(gnutls_x509_crt_t *out, gnutls_x509_crt_t crt)
 }
 
 /* Every entry: its certificate is there and says what the line says;
- * no serial twice. */
+ * no serial twice (v: the entries sorted by serial). */
 static void
-check_entries(struct chk *c, struct ca *ca, struct ca_db *db)
+check_entries(struct chk *c, struct ca *ca, struct ca_db *db,
+    struct ca_db_entry **v)
 {
 	struct slice sl[MAX_WORKERS];
-	struct ca_db_entry **v;
 	long ncpu;
 	size_t i, j, nw;
 
-	if ((v = calloc(db->n + 1, sizeof(*v))) == NULL) {
-		c->oom = 1;
-		return;
-	}
-	for (i = 0; i < db->n; i++)
-		v[i] = &db->v[i];
-	qsort(v, db->n, sizeof(*v), cmp_serial);
 	for (i = 1; i < db->n; i++)
 		if (cmp_serial(&v[i - 1], &v[i]) == 0)
 			PROBLEM(c, "%s:%zu: serial %s repeats line %zu", db->path,
@@ -585,7 +578,6 @@ check_entries(struct chk *c, struct ca *ca, struct ca_db *db)
 			    v[i - 1]->line, v[i]->serial,
 			    v[i]->line > v[i - 1]->line ? v[i - 1]->line :
 			    v[i]->line);
-	free(v);
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nw = ncpu < 1 ? 1 : ncpu > MAX_WORKERS ? MAX_WORKERS : (size_t)ncpu;
@@ -641,6 +633,80 @@ check_tmp(struct chk *c, const char *dir)
 	closedir(d);
 }
 
+/* The entry of serial hex in v (sorted by serial), or NULL. */
+static struct ca_db_entry *
+find_serial(struct ca_db_entry **v, size_t n, const char *hex)
+{
+	struct ca_db_entry key, *kp = &key, **hit;
+
+	memset(&key, 0, sizeof(key));
+	snprintf(key.serial, sizeof(key.serial), "%s", hex);
+	hit = bsearch(&kp, v, n, sizeof(*v), cmp_serial);
+	return hit != NULL ? *hit : NULL;
+}
+
+/* issued/ is looked at on a thread of its own while the entries are. */
+struct issued_job {
+	struct chk c;
+	struct ca_strv problems, leftovers;
+	struct ca *ca;
+	struct ca_db *db;
+	struct ca_db_entry **v;
+};
+
+static void check_issued(struct chk *c, struct ca *ca, struct ca_db *db,
+    struct ca_db_entry **v);
+
+static void *
+issued_thread(void *arg)
+{
+	struct issued_job *j = arg;
+
+	check_issued(&j->c, j->ca, j->db, j->v);
+	return NULL;
+}
+
+/* Both checks of the database: the entries (in slices) and issued/,
+ * at once; the problems of the entries come first, as in one pass. */
+static void
+check_db(struct chk *c, struct ca *ca, struct ca_db *db)
+{
+	struct issued_job j;
+	struct ca_db_entry **v;
+	pthread_t tid;
+	size_t i;
+	int threaded;
+
+	if ((v = calloc(db->n + 1, sizeof(*v))) == NULL) {
+		c->oom = 1;
+		return;
+	}
+	for (i = 0; i < db->n; i++)
+		v[i] = &db->v[i];
+	qsort(v, db->n, sizeof(*v), cmp_serial);
+	memset(&j, 0, sizeof(j));
+	j.c.problems = &j.problems;
+	j.c.leftovers = c->leftovers != NULL ? &j.leftovers : NULL;
+	j.ca = ca;
+	j.db = db;
+	j.v = v;
+	threaded = pthread_create(&tid, NULL, issued_thread, &j) == 0;
+	check_entries(c, ca, db, v);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		issued_thread(&j);
+	for (i = 0; i < j.problems.n; i++)
+		PROBLEM(c, "%s", j.problems.v[i]);
+	for (i = 0; i < j.leftovers.n; i++)
+		LEFTOVER(c, "%s", j.leftovers.v[i]);
+	if (j.c.oom)
+		c->oom = 1;
+	ca_strv_free(&j.problems);
+	ca_strv_free(&j.leftovers);
+	free(v);
+}
+
 /* issued/NAME/cert.pem is the very certificate certs/SERIAL.pem holds
  * (whose signature check_entries() verified), not merely one with the
  * same serial. When certs/SERIAL.pem cannot be read, check_entries()
@@ -668,7 +734,8 @@ same_as_recorded(struct chk *c, const struct ca *ca, const char *cp,
 
 /* issued/NAME: a recorded certificate, with its key when there is one. */
 static void
-check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
+check_issued(struct chk *c, struct ca *ca, struct ca_db *db,
+    struct ca_db_entry **v)
 {
 	char *issued = ca_path(ca, "issued");
 	DIR *d = NULL;
@@ -733,7 +800,7 @@ check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
 			goto next;
 		}
 		if (ca_cert_serial_hex(hex, sizeof(hex), crt) != 0 ||
-		    (e = ca_db_find_serial(db, hex)) == NULL)
+		    (e = find_serial(v, db->n, hex)) == NULL)
 			PROBLEM(c, "%s: serial %s is not in %s", cp, hex, db->path);
 		else {
 			if (strcmp(e->name, de->d_name) != 0)
@@ -849,8 +916,7 @@ ca_check(struct ca_strv *problems, struct ca_strv *leftovers,
 	} else if (ca->crt != NULL)
 		PROBLEM(&c, "%s: missing", p);
 	if (db != NULL) {
-		check_entries(&c, ca, db);
-		check_issued(&c, ca, db);
+		check_db(&c, ca, db);
 	}
 	for (i = 0; i < sizeof(tmpdirs) / sizeof(tmpdirs[0]); i++) {
 		char *d = ca_path(ca, tmpdirs[i]);
