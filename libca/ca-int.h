@@ -152,6 +152,23 @@ int ca_crl_resync(struct ca *ca, struct ca_err *err);
 /* Unlinks every entry of dir (one level) and removes it; 0 or -1. */
 int ca_dir_remove_flat(const char *dir);
 
+/* Paths inside a CA directory (file.c): ca_open() registers the
+ * directory (an fd opened once) and ca_close() lets it go; the file
+ * helpers (ca_file_*, ca_dir_*, ca_io_* by path) resolve a path under a
+ * registered directory from that fd, refusing any symlink below it
+ * (ELOOP) and any way out of it (EXDEV). Other paths open as usual. */
+int ca_dir_register(const void *owner, const char *dir);
+void ca_dir_unregister(const void *owner);
+/* open(2) of path, beneath its CA directory when it is in one. */
+int ca_open_beneath(const char *path, int flags, mode_t mode);
+/* The directory holding path's last component, opened O_RDONLY|
+ * O_DIRECTORY the same way; *base points at that component in path. */
+int ca_parent_open(const char **base, const char *path);
+/* rename/renameat2 and unlink/rmdir, resolved the same way; no fault
+ * hook (the recovery's). */
+int ca_path_rename(const char *from, const char *to, unsigned flags);
+int ca_path_unlink(const char *path, int dir);
+
 /* Every write, fsync, rename, link, mkdir and truncate of libca goes
  * through these, so the TIERCA_FAULT test hook (file.c) can make the
  * N-th one fail. They behave as the system calls otherwise. */

@@ -46,6 +46,7 @@ ca_close(struct ca *ca)
 	ca_db_cache_free(ca->db_cache);
 	ca_recover_end(ca);
 	ca_lock_release(ca->lock_fd);
+	ca_dir_unregister(ca);
 	free(ca->dir);
 	free(ca);
 }
@@ -131,6 +132,13 @@ ca_open(struct ca **out, const char *dir, unsigned flags, struct ca_err *err)
 	ca->lock_fd = -1;
 	if ((ca->dir = strdup(dir)) == NULL) {
 		ret = nomem(err);
+		goto fail;
+	}
+	/* From here on every path under dir is walked from this fd, and no
+	 * symlink below it is followed (file.c). */
+	if (ca_dir_register(ca, dir) != 0) {
+		ret = errno == ENOMEM ? nomem(err) : ca_err_set(err, CA_EIO,
+		    "cannot open CA directory '%s': %s", dir, strerror(errno));
 		goto fail;
 	}
 	if ((ret = read_kind(&ca->kind, dir, err)) != 0)

@@ -138,6 +138,11 @@ int ca_file_write_new(const char *path, const void *buf, size_t len,
  * *out is NUL-terminated. */
 int ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
     struct ca_err *err);
+/* The same, following symlinks: for files outside CA directories that
+ * may be links by design (installed certificates and keys, mailboxes).
+ * Never for a CA's own files. */
+int ca_file_read_follow(char **out, size_t *outlen, const char *path,
+    size_t max, struct ca_err *err);
 /* Refuses a file that group or others may read or write. */
 int ca_file_check_private(const char *path, struct ca_err *err);
 int ca_file_exists(const char *path);

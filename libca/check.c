@@ -117,22 +117,33 @@ ca_dir_remove_flat(const char *dir)
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
-	int fd, ret = 0;
+	const char *b;
+	int pfd, fd, ret = 0;
 
 	/* Never followed: a symlink (or anything not a directory) planted
 	 * at the name is what goes, and the entries are unlinked relative
-	 * to the directory opened with O_NOFOLLOW, so a swapped parent
-	 * cannot redirect them. */
-	if (lstat(dir, &st) == -1)
+	 * to the directory opened with O_NOFOLLOW from its parent, itself
+	 * reached beneath the CA directory, so a swapped parent cannot
+	 * redirect them. */
+	if ((pfd = ca_parent_open(&b, dir)) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(dir) == -1 && errno != ENOENT ? -1 : 0;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -1;
+	if (fstatat(pfd, b, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		ret = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ret = unlinkat(pfd, b, 0) == -1 && errno != ENOENT ? -1 : 0;
+		goto out;
+	}
+	if ((fd = openat(pfd, b, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		ret = -1;
+		goto out;
+	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -141,9 +152,28 @@ ca_dir_remove_flat(const char *dir)
 			ret = -1;
 	}
 	closedir(d);
-	if (rmdir(dir) == -1 && errno != ENOENT)
+	if (unlinkat(pfd, b, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		ret = -1;
+out:
+	close(pfd);
 	return ret;
+}
+
+/* opendir(3) of a directory reached beneath its CA directory. */
+static DIR *
+opendir_beneath(const char *dir)
+{
+	DIR *d;
+	int fd, e;
+
+	if ((fd = ca_open_beneath(dir, O_RDONLY | O_DIRECTORY, 0)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
 }
 
 static int
@@ -240,9 +270,8 @@ recover_staging(struct ca *ca, struct ca_db **db, const char *issued,
 	    !same_serial(cur, have)))
 		publish = 1;
 	if (publish) {
-		if (renameat2(AT_FDCWD, staged, AT_FDCWD, final,
-		    RENAME_EXCHANGE) == -1 && (errno != ENOENT ||
-		    rename(staged, final) == -1)) {
+		if (ca_path_rename(staged, final, RENAME_EXCHANGE) == -1 &&
+		    (errno != ENOENT || ca_path_rename(staged, final, 0) == -1)) {
 			ret = ca_err_set(err, CA_EIO, "cannot publish '%s': %s",
 			    final, strerror(errno));
 			goto out;
@@ -272,7 +301,7 @@ recover_dir(struct ca *ca, struct ca_db **db, const char *dir, int staging,
 	long pid;
 	int ret = 0;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = opendir_beneath(dir)) == NULL)
 		return 0;
 	while (ret == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] != '.' ||
@@ -309,7 +338,7 @@ ca_crl_resync(struct ca *ca, struct ca_err *err)
 		goto out;
 	}
 	if (!ca_file_exists(pem)) {
-		if (ca_file_exists(der) && unlink(der) == -1)
+		if (ca_file_exists(der) && ca_path_unlink(der, 0) == -1)
 			ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s",
 			    der, strerror(errno));
 		goto out;
@@ -576,22 +605,15 @@ crt_copy(gnutls_x509_crt_t *out, gnutls_x509_crt_t crt)
 }
 
 /* Every entry: its certificate is there and says what the line says;
- * no serial twice. */
+ * no serial twice (v: the entries sorted by serial). */
 static void
-check_entries(struct chk *c, struct ca *ca, struct ca_db *db)
+check_entries(struct chk *c, struct ca *ca, struct ca_db *db,
+    struct ca_db_entry **v)
 {
 	struct slice sl[MAX_WORKERS];
-	struct ca_db_entry **v;
 	long ncpu;
 	size_t i, j, nw;
 
-	if ((v = calloc(db->n + 1, sizeof(*v))) == NULL) {
-		c->oom = 1;
-		return;
-	}
-	for (i = 0; i < db->n; i++)
-		v[i] = &db->v[i];
-	qsort(v, db->n, sizeof(*v), cmp_serial);
 	for (i = 1; i < db->n; i++)
 		if (cmp_serial(&v[i - 1], &v[i]) == 0)
 			PROBLEM(c, "%s:%zu: serial %s repeats line %zu", db->path,
@@ -599,7 +621,6 @@ check_entries(struct chk *c, struct ca *ca, struct ca_db *db)
 			    v[i - 1]->line, v[i]->serial,
 			    v[i]->line > v[i - 1]->line ? v[i - 1]->line :
 			    v[i]->line);
-	free(v);
 
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nw = ncpu < 1 ? 1 : ncpu > MAX_WORKERS ? MAX_WORKERS : (size_t)ncpu;
@@ -644,7 +665,7 @@ check_tmp(struct chk *c, const char *dir)
 	struct dirent *de;
 	struct stat st;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = opendir_beneath(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] == '.' && is_tmp_name(de->d_name) &&
@@ -669,7 +690,7 @@ check_noted(struct chk *c, struct ca *ca)
 		c->oom = 1;
 		return;
 	}
-	if ((fd = open(lp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1 &&
+	if ((fd = ca_open_beneath(lp, O_RDONLY | O_NOFOLLOW, 0)) != -1 &&
 	    ca_lock_notes(&notes, fd, NULL) == 0)
 		for (i = 0; i < notes.n; i++)
 			if ((p = noted_tmp(notes.v[i])) != NULL)
@@ -680,6 +701,80 @@ check_noted(struct chk *c, struct ca *ca)
 		close(fd);
 	ca_strv_free(&notes);
 	free(lp);
+}
+
+/* The entry of serial hex in v (sorted by serial), or NULL. */
+static struct ca_db_entry *
+find_serial(struct ca_db_entry **v, size_t n, const char *hex)
+{
+	struct ca_db_entry key, *kp = &key, **hit;
+
+	memset(&key, 0, sizeof(key));
+	snprintf(key.serial, sizeof(key.serial), "%s", hex);
+	hit = bsearch(&kp, v, n, sizeof(*v), cmp_serial);
+	return hit != NULL ? *hit : NULL;
+}
+
+/* issued/ is looked at on a thread of its own while the entries are. */
+struct issued_job {
+	struct chk c;
+	struct ca_strv problems, leftovers;
+	struct ca *ca;
+	struct ca_db *db;
+	struct ca_db_entry **v;
+};
+
+static void check_issued(struct chk *c, struct ca *ca, struct ca_db *db,
+    struct ca_db_entry **v);
+
+static void *
+issued_thread(void *arg)
+{
+	struct issued_job *j = arg;
+
+	check_issued(&j->c, j->ca, j->db, j->v);
+	return NULL;
+}
+
+/* Both checks of the database: the entries (in slices) and issued/,
+ * at once; the problems of the entries come first, as in one pass. */
+static void
+check_db(struct chk *c, struct ca *ca, struct ca_db *db)
+{
+	struct issued_job j;
+	struct ca_db_entry **v;
+	pthread_t tid;
+	size_t i;
+	int threaded;
+
+	if ((v = calloc(db->n + 1, sizeof(*v))) == NULL) {
+		c->oom = 1;
+		return;
+	}
+	for (i = 0; i < db->n; i++)
+		v[i] = &db->v[i];
+	qsort(v, db->n, sizeof(*v), cmp_serial);
+	memset(&j, 0, sizeof(j));
+	j.c.problems = &j.problems;
+	j.c.leftovers = c->leftovers != NULL ? &j.leftovers : NULL;
+	j.ca = ca;
+	j.db = db;
+	j.v = v;
+	threaded = pthread_create(&tid, NULL, issued_thread, &j) == 0;
+	check_entries(c, ca, db, v);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		issued_thread(&j);
+	for (i = 0; i < j.problems.n; i++)
+		PROBLEM(c, "%s", j.problems.v[i]);
+	for (i = 0; i < j.leftovers.n; i++)
+		LEFTOVER(c, "%s", j.leftovers.v[i]);
+	if (j.c.oom)
+		c->oom = 1;
+	ca_strv_free(&j.problems);
+	ca_strv_free(&j.leftovers);
+	free(v);
 }
 
 /* issued/NAME/cert.pem is the very certificate certs/SERIAL.pem holds
@@ -709,7 +804,8 @@ same_as_recorded(struct chk *c, const struct ca *ca, const char *cp,
 
 /* issued/NAME: a recorded certificate, with its key when there is one. */
 static void
-check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
+check_issued(struct chk *c, struct ca *ca, struct ca_db *db,
+    struct ca_db_entry **v)
 {
 	char *issued = ca_path(ca, "issued");
 	DIR *d = NULL;
@@ -722,7 +818,9 @@ check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
 		c->oom = 1;
 		return;
 	}
-	if ((d = opendir(issued)) == NULL) {
+	if ((d = opendir_beneath(issued)) == NULL) {
+		if (errno == ELOOP)
+			PROBLEM(c, "%s: refusing symlink", issued);
 		free(issued);
 		return;
 	}
@@ -751,6 +849,11 @@ check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
 				    de->d_name);
 			continue;
 		}
+		if (S_ISLNK(st.st_mode)) {
+			PROBLEM(c, "%s/%s: a symlink (refused, not followed)",
+			    issued, de->d_name);
+			continue;
+		}
 		if (!S_ISDIR(st.st_mode)) {
 			PROBLEM(c, "%s/%s: not a directory", issued, de->d_name);
 			continue;
@@ -767,7 +870,7 @@ check_issued(struct chk *c, struct ca *ca, struct ca_db *db)
 			goto next;
 		}
 		if (ca_cert_serial_hex(hex, sizeof(hex), crt) != 0 ||
-		    (e = ca_db_find_serial(db, hex)) == NULL)
+		    (e = find_serial(v, db->n, hex)) == NULL)
 			PROBLEM(c, "%s: serial %s is not in %s", cp, hex, db->path);
 		else {
 			if (strcmp(e->name, de->d_name) != 0)
@@ -883,8 +986,7 @@ ca_check(struct ca_strv *problems, struct ca_strv *leftovers,
 	} else if (ca->crt != NULL)
 		PROBLEM(&c, "%s: missing", p);
 	if (db != NULL) {
-		check_entries(&c, ca, db);
-		check_issued(&c, ca, db);
+		check_db(&c, ca, db);
 	}
 	for (i = 0; i < sizeof(tmpdirs) / sizeof(tmpdirs[0]); i++) {
 		char *d = ca_path(ca, tmpdirs[i]);

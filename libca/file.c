@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "ca-int.h"
 
@@ -26,6 +29,342 @@ ca_path_join(const char *a, const char *b)
 	p[la] = '/';
 	memcpy(p + la + 1, b, lb + 1);
 	return p;
+}
+
+/*
+ * Paths inside a CA directory are resolved from the directory itself,
+ * never through a symlink. ca_open() refuses a symlink at the names a CA
+ * directory holds, but that is one look at one moment: a link swapped in
+ * later at issued/, issued/NAME or certs/ would lead an O_NOFOLLOW open
+ * of issued/NAME/key.pem, which guards only the last component, to read
+ * or write elsewhere. So ca_open() registers the directory with an fd
+ * opened once, and every helper here that is given a path under a
+ * registered directory walks from that fd with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS): no component below the CA directory may be a
+ * symlink, none may climb out of it. The directory's own path may run
+ * through symlinks (/var -> /srv/var): only what is inside is the CA's.
+ * Paths outside every CA (deploy targets, templates, installs) are
+ * opened as before. Kernels before 5.6 lack openat2; there the same
+ * rule is kept by a walk, one component at a time, O_NOFOLLOW.
+ *
+ * The registry is changed only by ca_open() and ca_close(); readers
+ * (ca_check's threads) run between the two.
+ */
+struct cadir {
+	const void *owner;
+	char *dir;
+	size_t len;
+	int fd;
+};
+static struct cadir *cadirs;
+static size_t ncadirs;
+
+int
+ca_dir_register(const void *owner, const char *dir)
+{
+	struct cadir *v;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if ((v = realloc(cadirs, (ncadirs + 1) * sizeof(*v))) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	cadirs = v;
+	if ((v[ncadirs].dir = strdup(dir)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	v[ncadirs].len = strlen(dir);
+	while (v[ncadirs].len > 1 && dir[v[ncadirs].len - 1] == '/')
+		v[ncadirs].len--;
+	v[ncadirs].owner = owner;
+	v[ncadirs].fd = fd;
+	ncadirs++;
+	return 0;
+}
+
+void
+ca_dir_unregister(const void *owner)
+{
+	size_t i;
+
+	for (i = ncadirs; i-- > 0;)
+		if (cadirs[i].owner == owner) {
+			close(cadirs[i].fd);
+			free(cadirs[i].dir);
+			memmove(&cadirs[i], &cadirs[i + 1],
+			    (ncadirs - i - 1) * sizeof(*cadirs));
+			ncadirs--;
+		}
+	if (ncadirs == 0) {
+		free(cadirs);
+		cadirs = NULL;
+	}
+}
+
+/* The fd of the registered CA directory path lies in (the newest one
+ * registered under the longest prefix), and *rel, the rest of path;
+ * -1 when path is not inside a CA directory. */
+static int
+ca_dir_of(const char *path, const char **rel)
+{
+	size_t i, best = 0;
+	int fd = -1;
+
+	for (i = ncadirs; i-- > 0;) {
+		const struct cadir *c = &cadirs[i];
+		if (c->len > best && strncmp(path, c->dir, c->len) == 0 &&
+		    path[c->len] == '/') {
+			best = c->len;
+			fd = c->fd;
+		}
+	}
+	if (fd == -1)
+		return -1;
+	path += best;
+	while (*path == '/')
+		path++;
+	*rel = *path != '\0' ? path : ".";
+	return fd;
+}
+
+/* Without openat2: one component at a time, never following a link,
+ * never climbing out. */
+static int
+walk_beneath(int dfd, const char *rel, int flags, mode_t mode)
+{
+	char *copy, *comp, *next;
+	int cur = dfd, fd = -1, e = 0;
+
+	if ((copy = strdup(rel)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (comp = copy;; comp = next) {
+		while (*comp == '/')
+			comp++;
+		if ((next = strchr(comp, '/')) != NULL)
+			*next++ = '\0';
+		while (next != NULL && *next == '/')
+			next++;
+		if (next != NULL && *next == '\0')
+			next = NULL;
+		if (strcmp(comp, "..") == 0) {
+			e = EXDEV;
+			break;
+		}
+		if (next == NULL) {
+			fd = openat(cur, *comp != '\0' ? comp : ".",
+			    flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			e = fd == -1 ? errno : 0;
+			break;
+		}
+		if (*comp == '\0' || strcmp(comp, ".") == 0)
+			continue;
+		fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd == -1) {
+			struct stat st;
+			e = errno;
+			if (e == ENOTDIR && fstatat(cur, comp, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				e = ELOOP;
+			break;
+		}
+		if (cur != dfd)
+			close(cur);
+		cur = fd;
+		fd = -1;
+	}
+	if (cur != dfd)
+		close(cur);
+	free(copy);
+	errno = e;
+	return e != 0 ? -1 : fd;
+}
+
+int
+ca_open_beneath(const char *path, int flags, mode_t mode)
+{
+	struct open_how how;
+	const char *rel;
+	int dfd, fd;
+
+	if ((dfd = ca_dir_of(path, &rel)) == -1)
+		return open(path, flags | O_CLOEXEC, mode);
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC);
+	how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+	    RESOLVE_NO_MAGICLINKS;
+	/* TIERCA_NO_OPENAT2 (a test hook) takes the walk of old kernels:
+	 * it keeps the same rule, so setting it weakens nothing. */
+	if (getenv("TIERCA_NO_OPENAT2") != NULL)
+		fd = walk_beneath(dfd, rel, flags, mode);
+	else {
+		do
+			fd = (int)syscall(SYS_openat2, dfd, rel, &how,
+			    sizeof(how));
+		while (fd == -1 && errno == EAGAIN);
+		if (fd == -1 && (errno == ENOSYS || errno == EPERM))
+			fd = walk_beneath(dfd, rel, flags, mode);
+	}
+	/* O_DIRECTORY on a symlink not followed says ENOTDIR: say what it
+	 * is, a symlink, so it is refused as one. */
+	if (fd == -1 && errno == ENOTDIR && (flags & O_DIRECTORY)) {
+		struct stat st;
+		int pfd = walk_beneath(dfd, rel, O_PATH, 0);
+
+		if (pfd != -1) {
+			int link = fstat(pfd, &st) == 0 && S_ISLNK(st.st_mode);
+			close(pfd);
+			errno = link ? ELOOP : ENOTDIR;
+		} else
+			errno = ENOTDIR;
+	}
+	return fd;
+}
+
+/* The directory path's last component lies in, opened beneath its CA
+ * directory when it is in one, and that component in *base (a pointer
+ * into path). */
+int
+ca_parent_open(const char **base, const char *path)
+{
+	char *dir;
+	const char *s = strrchr(path, '/');
+	int fd;
+
+	*base = s != NULL ? s + 1 : path;
+	if (s == NULL)
+		dir = strdup(".");
+	else if (s == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(s - path));
+	if (dir == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = ca_open_beneath(dir, O_RDONLY | O_DIRECTORY, 0);
+	free(dir);
+	return fd;
+}
+
+/* For a message: the first symlink on path below its CA directory (or
+ * path itself when there is none now), in a new string. */
+static char *
+link_on_way(const char *path)
+{
+	const char *rel, *p;
+	struct stat st;
+	char *pre;
+
+	if (ca_dir_of(path, &rel) == -1 || strcmp(rel, ".") == 0)
+		return strdup(path);
+	for (p = rel;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if ((pre = strndup(path, (size_t)(p - path))) == NULL)
+			return NULL;
+		if (lstat(pre, &st) == 0 && S_ISLNK(st.st_mode))
+			return pre;
+		free(pre);
+		if (*p == '\0')
+			break;
+	}
+	return strdup(path);
+}
+
+/* The error of a path refused or not found beneath a CA directory. */
+static int
+path_err(struct ca_err *err, int e, const char *what, const char *path)
+{
+	char *l;
+	int ret;
+
+	if (e == ELOOP) {
+		l = link_on_way(path);
+		if (l != NULL && strcmp(l, path) != 0)
+			ret = ca_err_set(err, CA_EPERM, "refusing symlink '%s' "
+			    "on the way to '%s'", l, path);
+		else
+			ret = ca_err_set(err, CA_EPERM, "refusing symlink '%s'",
+			    path);
+		free(l);
+		return ret;
+	}
+	if (e == EXDEV)
+		return ca_err_set(err, CA_EPERM, "refusing '%s': it leads out "
+		    "of its CA directory", path);
+	return ca_err_set(err, e == ENOENT ? CA_ENOENT : e == ENOMEM ?
+	    CA_ENOMEM : CA_EIO, "%s '%s': %s", what, path, strerror(e));
+}
+
+/* rename/link of paths, each resolved beneath its CA directory. */
+static int
+move_beneath(const char *from, const char *to, unsigned flags, int link)
+{
+	const char *fb, *tb;
+	int ffd, tfd = -1, r = -1, e;
+
+	if ((ffd = ca_parent_open(&fb, from)) == -1)
+		return -1;
+	if ((tfd = ca_parent_open(&tb, to)) == -1)
+		goto out;
+	if (link)
+		r = linkat(ffd, fb, tfd, tb, 0);
+	else
+		r = renameat2(ffd, fb, tfd, tb, flags);
+out:
+	e = errno;
+	close(ffd);
+	if (tfd != -1)
+		close(tfd);
+	errno = e;
+	return r;
+}
+
+int
+ca_path_rename(const char *from, const char *to, unsigned flags)
+{
+	return move_beneath(from, to, flags, 0);
+}
+
+int
+ca_path_unlink(const char *path, int dir)
+{
+	const char *b;
+	int pfd, r, e;
+
+	if ((pfd = ca_parent_open(&b, path)) == -1)
+		return -1;
+	r = unlinkat(pfd, b, dir ? AT_REMOVEDIR : 0);
+	e = errno;
+	close(pfd);
+	errno = e;
+	return r;
+}
+
+/* lstat, beneath. */
+static int
+lstat_beneath(const char *path, struct stat *st)
+{
+	const char *b;
+	int pfd, r, e;
+
+	if ((pfd = ca_parent_open(&b, path)) == -1)
+		return -1;
+	r = fstatat(pfd, b, st, AT_SYMLINK_NOFOLLOW);
+	e = errno;
+	close(pfd);
+	errno = e;
+	return r;
 }
 
 /*
@@ -120,30 +459,45 @@ ca_io_fsync(int fd)
 	return ca_io_fault(CA_IO_FSYNC) ? -1 : fsync(fd);
 }
 
+/* The path-based ones resolve their paths beneath the CA directory. */
 int
 ca_io_rename(const char *from, const char *to)
 {
-	return ca_io_fault(CA_IO_RENAME) ? -1 : rename(from, to);
+	return ca_io_fault(CA_IO_RENAME) ? -1 : move_beneath(from, to, 0, 0);
 }
 
 int
 ca_io_renameat2(int ofd, const char *from, int nfd, const char *to,
     unsigned flags)
 {
-	return ca_io_fault(CA_IO_RENAME) ? -1 :
-	    renameat2(ofd, from, nfd, to, flags);
+	if (ca_io_fault(CA_IO_RENAME))
+		return -1;
+	if (ofd == AT_FDCWD && nfd == AT_FDCWD)
+		return move_beneath(from, to, flags, 0);
+	return renameat2(ofd, from, nfd, to, flags);
 }
 
 int
 ca_io_link(const char *from, const char *to)
 {
-	return ca_io_fault(CA_IO_RENAME) ? -1 : link(from, to);
+	return ca_io_fault(CA_IO_RENAME) ? -1 : move_beneath(from, to, 0, 1);
 }
 
 int
 ca_io_mkdir(const char *path, mode_t mode)
 {
-	return ca_io_fault(CA_IO_MKDIR) ? -1 : mkdir(path, mode);
+	const char *b;
+	int pfd, r, e;
+
+	if (ca_io_fault(CA_IO_MKDIR))
+		return -1;
+	if ((pfd = ca_parent_open(&b, path)) == -1)
+		return -1;
+	r = mkdirat(pfd, b, mode);
+	e = errno;
+	close(pfd);
+	errno = e;
+	return r;
 }
 
 int
@@ -161,7 +515,17 @@ ca_io_ftruncate(int fd, off_t len)
 int
 ca_io_truncate(const char *path, off_t len)
 {
-	return ca_io_fault(CA_IO_TRUNCATE) ? -1 : truncate(path, len);
+	int fd, r, e;
+
+	if (ca_io_fault(CA_IO_TRUNCATE))
+		return -1;
+	if ((fd = ca_open_beneath(path, O_WRONLY | O_NONBLOCK, 0)) == -1)
+		return -1;
+	r = ftruncate(fd, len);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
 }
 
 /* dirname into a new string ("." when there is no slash). */
@@ -182,8 +546,10 @@ ca_dir_fsync(const char *dir, struct ca_err *err)
 {
 	int fd;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return ca_err_set(err, CA_EIO, "cannot open directory '%s': %s",
+	if ((fd = ca_open_beneath(dir, O_RDONLY | O_DIRECTORY, 0)) == -1)
+		return errno == ELOOP || errno == EXDEV ?
+		    path_err(err, errno, "", dir) :
+		    ca_err_set(err, CA_EIO, "cannot open directory '%s': %s",
 		    dir, strerror(errno));
 	if (ca_io_fsync(fd) == -1 && errno != EINVAL) {
 		int e = errno;
@@ -215,46 +581,46 @@ write_all(int fd, const void *buf, size_t len)
 }
 
 /*
- * The temp file of a write whose temp name must be known to the next run
- * should this one die: the name (".BASE.XXXXXX", as mkostemp makes it) is
- * chosen here and noted in the lock file note_fd, with the directory made
- * absolute, before the file is created. A kill at any instant leaves no
- * temp file that the note does not name.
+ * A temp file ".BASE.XXXXXX" in the directory pfd (dir, for messages),
+ * created 0600, never over anything: mkostemp(3) relative to a directory
+ * fd. With note_fd >= 0 the temp name must be known to the next run
+ * should this one die: each name is noted in that lock file ("tmp
+ * ABSDIR/NAME") before the file is created, so a kill at any instant
+ * leaves no temp file the note does not name. The fd, or a CA_* code.
  */
 static int
-create_noted(char *tmp, const char *dir, int note_fd, struct ca_err *err)
+tmp_create(char *tmp, size_t len, int pfd, const char *dir, const char *base,
+    int note_fd, struct ca_err *err)
 {
-	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char rnd[6];
-	char *abs = NULL, *line = NULL, *x = tmp + strlen(tmp) - 6;
-	const char *base = strrchr(tmp, '/') + 1;
-	int fd = -1, tries, ret;
-	size_t i;
+	unsigned char r[6];
+	char *abs = NULL, *line = NULL;
+	int tries, fd = -1, i, ret;
 
-	if ((abs = realpath(dir, NULL)) == NULL)
+	if (note_fd >= 0 && (abs = realpath(dir, NULL)) == NULL)
 		return ca_err_set(err, CA_EIO, "cannot resolve directory '%s': "
 		    "%s", dir, strerror(errno));
-	for (tries = 0; tries < 16; tries++) {
-		if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) != 0) {
-			ret = ca_err_set(err, CA_ECRYPTO, "no random bytes for a "
-			    "temp name");
-			goto out;
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			break;
+		for (i = 0; i < 6; i++)
+			r[i] = (unsigned char)set[r[i] % (sizeof(set) - 1)];
+		snprintf(tmp, len, ".%s.%.6s", base, (const char *)r);
+		if (abs != NULL) {
+			free(line);
+			if (asprintf(&line, "tmp %s/%s", strcmp(abs, "/") == 0 ?
+			    "" : abs, tmp) < 0) {
+				line = NULL;
+				ret = ca_err_set(err, CA_ENOMEM, "out of memory");
+				goto out;
+			}
+			if ((ret = ca_lock_note(note_fd, line, err)) != 0) {
+				ca_err_wrap(err, "cannot create a file in '%s'", dir);
+				goto out;
+			}
 		}
-		for (i = 0; i < sizeof(rnd); i++)
-			x[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
-		free(line);
-		if (asprintf(&line, "tmp %s/%s", strcmp(abs, "/") == 0 ? "" :
-		    abs, base) < 0) {
-			line = NULL;
-			ret = ca_err_set(err, CA_ENOMEM, "out of memory");
-			goto out;
-		}
-		if ((ret = ca_lock_note(note_fd, line, err)) != 0) {
-			ca_err_wrap(err, "cannot create a file in '%s'", dir);
-			goto out;
-		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
 			break;
@@ -274,7 +640,9 @@ out:
  * The one write path: a temp file next to the target (so rename is atomic),
  * its mode set before any byte lands, fsynced, then renamed (or linked
  * when the target must not exist yet), then the directory fsynced so the
- * new name survives a power cut.
+ * new name survives a power cut. Everything is done relative to the
+ * directory, opened once (beneath its CA directory when it is in one):
+ * a symlink swapped in on the way cannot send the file elsewhere.
  */
 static int
 write_file(const char *path, const void *buf, size_t len, mode_t mode,
@@ -282,29 +650,28 @@ write_file(const char *path, const void *buf, size_t len, mode_t mode,
 {
 	char *dir = NULL, *tmp = NULL;
 	const char *base;
-	int fd = -1, ret = CA_EIO;
+	int fd = -1, pfd = -1, ret = CA_EIO, made = 0;
 	size_t n;
 
 	if ((dir = dir_of(path)) == NULL)
 		goto nomem;
-	base = strrchr(path, '/');
-	base = base != NULL ? base + 1 : path;
-	n = strlen(dir) + strlen(base) + 16;
-	if ((tmp = malloc(n)) == NULL)
-		goto nomem;
-	snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
-	if (note_fd >= 0)
-		fd = create_noted(tmp, dir, note_fd, err);
-	else if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		fd = ca_err_set(err, CA_EIO, "cannot create a file in '%s': %s",
-		    dir, strerror(errno));
-	if (fd < 0) {
-		ret = fd;
-		fd = -1;
-		free(tmp);
-		tmp = NULL;
+	if ((pfd = ca_parent_open(&base, path)) == -1) {
+		if (errno == ENOMEM)
+			goto nomem;
+		ret = errno == ELOOP || errno == EXDEV ? path_err(err, errno,
+		    "", dir) : ca_err_set(err, CA_EIO, "cannot create a file in "
+		    "'%s': %s", dir, strerror(errno));
 		goto out;
 	}
+	n = strlen(base) + 16;
+	if ((tmp = malloc(n)) == NULL)
+		goto nomem;
+	if ((fd = tmp_create(tmp, n, pfd, dir, base, note_fd, err)) < 0) {
+		ret = fd;
+		fd = -1;
+		goto out;
+	}
+	made = 1;
 	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
 	    ca_io_fsync(fd) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot write '%s': %s", path,
@@ -319,32 +686,39 @@ write_file(const char *path, const void *buf, size_t len, mode_t mode,
 	}
 	fd = -1;
 	if (excl) {
-		if (ca_io_link(tmp, path) == -1) {
+		if ((ca_io_fault(CA_IO_RENAME) ? -1 :
+		    linkat(pfd, tmp, pfd, base, 0)) == -1) {
 			ret = ca_err_set(err, errno == EEXIST ? CA_EEXIST : CA_EIO,
 			    "cannot create '%s': %s", path, strerror(errno));
 			goto out;
 		}
-		unlink(tmp);
-	} else if (ca_io_rename(tmp, path) == -1) {
+		unlinkat(pfd, tmp, 0);
+	} else if ((ca_io_fault(CA_IO_RENAME) ? -1 :
+	    renameat(pfd, tmp, pfd, base)) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot replace '%s': %s", path,
 		    strerror(errno));
 		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
+	made = 0;
 	/* A new name whose directory entry may not survive a power cut is
 	 * not made: a create-only file is taken back (nobody else can have
 	 * it, link(2) was exclusive). A replaced file cannot be: its old
 	 * content is gone, and the error says the new one may not last. */
-	if ((ret = ca_dir_fsync(dir, err)) != 0 && excl)
-		unlink(path);
+	ret = 0;
+	if (ca_io_fsync(pfd) == -1 && errno != EINVAL) {
+		ret = ca_err_set(err, CA_EIO, "cannot sync directory '%s': %s",
+		    dir, strerror(errno));
+		if (excl)
+			unlinkat(pfd, base, 0);
+	}
 out:
 	if (fd != -1)
 		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	if (made)
+		unlinkat(pfd, tmp, 0);
+	if (pfd != -1)
+		close(pfd);
+	free(tmp);
 	free(dir);
 	return ret;
 nomem:
@@ -373,27 +747,17 @@ ca_file_write_new(const char *path, const void *buf, size_t len,
 	return write_file(path, buf, len, mode, 1, -1, err);
 }
 
-int
-ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
+/* The whole of fd (path for messages), a regular file of at most max
+ * bytes, NUL-terminated; closes fd. */
+static int
+read_fd(char **out, size_t *outlen, int fd, const char *path, size_t max,
     struct ca_err *err)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	ssize_t r;
-	int fd;
 
-	*out = NULL;
-	/* O_NONBLOCK: a FIFO planted where a file should be must not hang
-	 * the tool; it is refused below as not a regular file. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) ==
-	    -1) {
-		if (errno == ELOOP)
-			return ca_err_set(err, CA_EPERM,
-			    "refusing symlink '%s'", path);
-		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
-		    "cannot open '%s': %s", path, strerror(errno));
-	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return ca_err_set(err, CA_EINVAL, "'%s' is not a regular file",
@@ -430,6 +794,34 @@ ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
 }
 
 int
+ca_file_read(char **out, size_t *outlen, const char *path, size_t max,
+    struct ca_err *err)
+{
+	int fd;
+
+	*out = NULL;
+	/* O_NONBLOCK: a FIFO planted where a file should be must not hang
+	 * the tool; it is refused below as not a regular file. */
+	if ((fd = ca_open_beneath(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK,
+	    0)) == -1)
+		return path_err(err, errno, "cannot open", path);
+	return read_fd(out, outlen, fd, path, max, err);
+}
+
+int
+ca_file_read_follow(char **out, size_t *outlen, const char *path,
+    size_t max, struct ca_err *err)
+{
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
+		    "cannot open '%s': %s", path, strerror(errno));
+	return read_fd(out, outlen, fd, path, max, err);
+}
+
+int
 ca_datum_read(gnutls_datum_t *out, const char *path, size_t max,
     struct ca_err *err)
 {
@@ -451,9 +843,8 @@ ca_file_check_private(const char *path, struct ca_err *err)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == -1)
-		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
-		    "cannot open '%s': %s", path, strerror(errno));
+	if (lstat_beneath(path, &st) == -1)
+		return path_err(err, errno, "cannot open", path);
 	if (S_ISLNK(st.st_mode))
 		return ca_err_set(err, CA_EPERM, "refusing symlink '%s'", path);
 	if (!S_ISREG(st.st_mode))
@@ -471,7 +862,10 @@ ca_file_exists(const char *path)
 {
 	struct stat st;
 
-	return lstat(path, &st) == 0;
+	/* Something is there when a symlink is in the way: whoever goes on
+	 * to read or write it is refused with the reason. */
+	return lstat_beneath(path, &st) == 0 || errno == ELOOP ||
+	    errno == EXDEV;
 }
 
 int
@@ -479,30 +873,53 @@ ca_dir_create(const char *path, mode_t mode, int force_mode,
     struct ca_err *err)
 {
 	struct stat st;
+	const char *b;
+	int pfd, fd = -1, ret = 0;
 
-	if (ca_io_mkdir(path, mode) == 0) {
-		/* mkdir honours the umask; the mode we asked for is meant. */
-		if (chmod(path, mode) == -1)
-			return ca_err_set(err, CA_EIO, "cannot chmod '%s': %s",
+	if ((pfd = ca_parent_open(&b, path)) == -1)
+		return errno == ENOMEM ? ca_err_set(err, CA_ENOMEM, "out of "
+		    "memory") : errno == ELOOP || errno == EXDEV ?
+		    path_err(err, errno, "", path) : ca_err_set(err, CA_EIO,
+		    "cannot create directory '%s': %s", path, strerror(errno));
+	if (ca_io_fault(CA_IO_MKDIR) == 0 && mkdirat(pfd, b, mode) == 0) {
+		/* mkdir honours the umask; the mode we asked for is meant.
+		 * Set through an fd of what was made, never through a name
+		 * that could have been swapped since. */
+		if ((fd = openat(pfd, b, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1 || fchmod(fd, mode) == -1)
+			ret = ca_err_set(err, CA_EIO, "cannot chmod '%s': %s",
 			    path, strerror(errno));
-		return 0;
+		goto out;
 	}
-	if (errno != EEXIST)
-		return ca_err_set(err, CA_EIO, "cannot create directory '%s': %s",
+	if (errno != EEXIST) {
+		ret = ca_err_set(err, CA_EIO, "cannot create directory '%s': %s",
 		    path, strerror(errno));
-	if (lstat(path, &st) == -1)
-		return ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
+		goto out;
+	}
+	if (fstatat(pfd, b, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		ret = ca_err_set(err, CA_EIO, "cannot stat '%s': %s", path,
 		    strerror(errno));
-	if (S_ISLNK(st.st_mode))
-		return ca_err_set(err, CA_EPERM, "refusing symlink '%s'", path);
-	if (!S_ISDIR(st.st_mode))
-		return ca_err_set(err, CA_EEXIST, "'%s' exists and is not a "
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		ret = ca_err_set(err, CA_EPERM, "refusing symlink '%s'", path);
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ret = ca_err_set(err, CA_EEXIST, "'%s' exists and is not a "
 		    "directory", path);
+		goto out;
+	}
 	if (force_mode && (st.st_mode & 07777) != mode &&
-	    chmod(path, mode) == -1)
-		return ca_err_set(err, CA_EIO, "cannot chmod '%s': %s", path,
+	    ((fd = openat(pfd, b, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fchmod(fd, mode) == -1))
+		ret = ca_err_set(err, CA_EIO, "cannot chmod '%s': %s", path,
 		    strerror(errno));
-	return 0;
+out:
+	if (fd != -1)
+		close(fd);
+	close(pfd);
+	return ret;
 }
 
 int
@@ -518,8 +935,14 @@ ca_lock_fileat(int *out, int dirfd, const char *name, const char *path,
 	int fd;
 
 	*out = -1;
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	/* A lock inside a CA directory is walked to from its fd (no link
+	 * on the way); one under a directory fd the caller walked to is
+	 * opened there. */
+	if (dirfd == AT_FDCWD)
+		fd = ca_open_beneath(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	else
+		fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return ca_err_set(err, CA_EIO, "cannot open lock '%s': %s", path,
 		    strerror(errno));

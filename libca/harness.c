@@ -133,46 +133,6 @@ hx_load_issued(gnutls_x509_crt_t *out, struct ca *ca, const char *serial,
 }
 
 int
-hx_read(char **out, size_t *len, const char *path, size_t max,
-    struct ca_err *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	ssize_t r;
-	int fd;
-
-	*out = NULL;
-	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return ca_err_set(err, errno == ENOENT ? CA_ENOENT : CA_EIO,
-		    "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > max) {
-		close(fd);
-		return ca_err_set(err, CA_EINVAL, "'%s' is not a regular file "
-		    "of at most %zu bytes", path, max);
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return ca_err_set(err, CA_ENOMEM, "out of memory");
-	}
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
-int
 hx_key_read(gnutls_x509_privkey_t *out, const char *path, struct ca_err *err)
 {
 	gnutls_x509_privkey_t k = NULL;
@@ -182,7 +142,7 @@ hx_key_read(gnutls_x509_privkey_t *out, const char *path, struct ca_err *err)
 	int ret;
 
 	*out = NULL;
-	if ((ret = hx_read(&buf, &len, path, CA_MAX_FILE, err)) != 0)
+	if ((ret = ca_file_read_follow(&buf, &len, path, CA_MAX_FILE, err)) != 0)
 		return ret;
 	d.data = (unsigned char *)buf;
 	d.size = (unsigned)len;

@@ -80,10 +80,6 @@ struct ca_db_entry *hx_current(struct ca_db *db, const char *name,
 /* Loads D/certs/SERIAL.pem of ca. */
 int hx_load_issued(gnutls_x509_crt_t *out, struct ca *ca,
     const char *serial, struct ca_err *err);
-/* Reads a file following symlinks (installed files may be links), at
- * most max bytes; NUL-terminated. */
-int hx_read(char **out, size_t *len, const char *path, size_t max,
-    struct ca_err *err);
 /* Imports an unencrypted private key from a file without the owner-only
  * check of ca_key_load (an installed key may be 0640). */
 int hx_key_read(gnutls_x509_privkey_t *out, const char *path,

@@ -38,7 +38,7 @@ crt_read(gnutls_x509_crt_t *out, const char *path, struct ca_err *err)
 	int ret;
 
 	*out = NULL;
-	if ((ret = hx_read(&buf, &len, path, CA_MAX_FILE, err)) != 0)
+	if ((ret = ca_file_read_follow(&buf, &len, path, CA_MAX_FILE, err)) != 0)
 		return ret;
 	d.data = (unsigned char *)buf;
 	d.size = (unsigned)len;
@@ -63,8 +63,8 @@ same_file(const char *a, const char *b)
 	size_t nx = 0, ny = 0;
 	int same;
 
-	if (hx_read(&x, &nx, a, CA_MAX_FILE, NULL) != 0 ||
-	    hx_read(&y, &ny, b, CA_MAX_FILE, NULL) != 0) {
+	if (ca_file_read_follow(&x, &nx, a, CA_MAX_FILE, NULL) != 0 ||
+	    ca_file_read_follow(&y, &ny, b, CA_MAX_FILE, NULL) != 0) {
 		free(x);
 		return 0;
 	}
@@ -270,7 +270,7 @@ orphan_kind(struct hx *h, const char *dir, const char *file)
 		return "an interrupted install's temp file";
 	if ((p = ca_path_join(dir, file)) == NULL)
 		return NULL;
-	if (hx_read(&buf, &len, p, 1024 * 1024, NULL) == 0) {
+	if (ca_file_read_follow(&buf, &len, p, 1024 * 1024, NULL) == 0) {
 		if (memmem(buf, len, "PRIVATE KEY-----", 16) != NULL)
 			what = "a private key no template installs";
 		gnutls_memset(buf, 0, len);

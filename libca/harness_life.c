@@ -151,7 +151,7 @@ mail_checks(struct hx *h, const struct ca_mon_report *r, time_t t)
 		    h->conf.monitor.mail.url);
 		goto out;
 	}
-	if (hx_read(&msg, &len, box.v[0], CA_MAX_FILE, &e) != 0) {
+	if (ca_file_read_follow(&msg, &len, box.v[0], CA_MAX_FILE, &e) != 0) {
 		hx_fail(h, "alert mail received", "%s", e.msg);
 		goto out;
 	}
@@ -280,7 +280,7 @@ count_lines(const char *path)
 	char *buf = NULL, *p;
 	size_t len = 0, n = 0;
 
-	if (hx_read(&buf, &len, path, CA_MAX_FILE, NULL) != 0)
+	if (ca_file_read_follow(&buf, &len, path, CA_MAX_FILE, NULL) != 0)
 		return 0;
 	for (p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))) != NULL;
 	    p++)

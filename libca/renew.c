@@ -47,7 +47,7 @@ ca_reload_pending_set(struct ca *ca, const char *name, int pending,
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
 	if (pending)
 		ret = ca_file_write_atomic(p, "", 0, 0600, err);
-	else if (unlink(p) == -1 && errno != ENOENT)
+	else if (ca_path_unlink(p, 0) == -1 && errno != ENOENT)
 		ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s", p,
 		    strerror(errno));
 	free(p);
@@ -145,7 +145,7 @@ ca_superseded_clear(struct ca *ca, const char *name, struct ca_err *err)
 
 	if (p == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
-	if (unlink(p) == -1 && errno != ENOENT)
+	if (ca_path_unlink(p, 0) == -1 && errno != ENOENT)
 		ret = ca_err_set(err, CA_EIO, "cannot remove '%s': %s", p,
 		    strerror(errno));
 	free(p);

@@ -91,6 +91,34 @@ untouched "issued/.web.new.PID"
 [ -z "$(find "$C/issued" -maxdepth 1 -name '.*' -print)" ] || { ls -la "$C/issued"; fail "staging leftovers"; }
 [ -f "$C/issued/web/key.pem" ] && [ ! -L "$C/issued/web" ] || fail "issued/web not a fresh pair"
 
+step "issued/, issued/NAME and certs/ a symlink: revoke, crl and check refuse"
+# ca_open refuses a link at issued/ and certs/; below them every path is
+# walked from the CA directory's fd (openat2 RESOLVE_BENEATH |
+# RESOLVE_NO_SYMLINKS), so a link at issued/NAME is never followed
+# either, whoever planted it and whenever.
+for rel in issued certs; do
+	refused server $rel ica revoke --dir "$T/c" web
+	refused server $rel ica crl --dir "$T/c"
+	refused server $rel ica check --dir "$T/c"
+done
+# revoke and crl never go into issued/NAME (the index names the serial):
+# they do their work and the link's target is neither read nor written.
+plant server issued/web
+ok ica revoke --dir "$T/c" web
+ok ica crl --dir "$T/c"
+untouched issued/web
+# check reports it as a problem, naming the link: exit 1.
+plant server issued/web
+expect 1 ica check --dir "$T/c"
+grep -q "$C/issued/web: a symlink (refused, not followed)" "$T/.out" || { cat "$T/.out"; fail "check did not name issued/web"; }
+untouched issued/web
+echo "- server/issued/web: $(cat "$T/.out")"
+# export of a pair through a planted issued/NAME: refused, nothing read.
+plant server issued/web
+bad "refusing symlink '$C/issued/web'" ica export --dir "$T/c" web --pkcs12 "$T/web.p12" --passphrase-file "$PASSFILE"
+untouched issued/web
+[ ! -e "$T/web.p12" ] || fail "export read a key through a planted issued/web"
+
 step "the root: key, database, CRL state and the ceremony log"
 for rel in private private/ca.key index.txt crlnumber crl.pem ceremony.log certs; do
 	refused root $rel root crl --dir "$T/c" --passphrase-file "$PASSFILE"

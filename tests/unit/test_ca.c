@@ -1155,6 +1155,83 @@ out:
 	ca_close(root);
 }
 
+/*
+ * ca_check over a CA large enough to be checked in slices on threads
+ * (more than 2 x 256 entries): a clean copy has no problem; a copy with
+ * one certificate swapped for another deep in the second slice has
+ * problems naming that file only, each reported once.
+ */
+#define BIG_N 530
+
+static void
+test_check_big(void)
+{
+	struct ca_strv problems = { NULL, 0 }, leftovers = { NULL, 0 };
+	struct ca_issued is;
+	struct ca_err err;
+	struct ca *ca = NULL;
+	struct ca_db *db = NULL;
+	char name[32], dns[64], big[700], *out = NULL, want[800];
+	size_t i, n0;
+	int ok = 1;
+
+	if (open_ica(&ca, cli_dir) != 0)
+		return;
+	for (i = 0; ok && i < BIG_N; i++) {
+		snprintf(name, sizeof(name), "big%zu", i);
+		snprintf(dns, sizeof(dns), "big%zu.example", i);
+		memset(&is, 0, sizeof(is));
+		ok = UCHECK(issue(&is, ca, name, NULL, 30, 0, N0, &err) == 0,
+		    "issue %s: %s", name, err.msg);
+		ca_issued_clear(&is);
+	}
+	ca_close(ca);
+	ca = NULL;
+	if (!ok)
+		return;
+	snprintf(big, sizeof(big), "%s/big-copy", tmp);
+	if (!UCHECK(unit_run(&out, "cp -a '%s' '%s'", cli_dir, big) == 0,
+	    "cp"))
+		goto out;
+	free(out);
+	out = NULL;
+	memset(&err, 0, sizeof(err));
+	if (!UCHECK(ca_check(&problems, &leftovers, big, 0, N0, &err) == 0,
+	    "check: %s", err.msg))
+		goto out;
+	UCHECK(problems.n == 0, "clean: %zu problems, first %s", problems.n,
+	    problems.n > 0 ? problems.v[0] : "");
+	ca_strv_free(&problems);
+	if (!UCHECK(ca_db_load(&db, in(big, "index.txt"), &err) == 0 &&
+	    db->n >= BIG_N, "db: %s", err.msg))
+		goto out;
+	n0 = db->n;
+	/* Entry n0 - 20 (second slice) gets entry 3's certificate. */
+	if (!UCHECK(unit_run(&out, "cp '%s/certs/%s.pem' '%s/certs/%s.pem'",
+	    big, db->v[3].serial, big, db->v[n0 - 20].serial) == 0, "plant"))
+		goto out;
+	free(out);
+	out = NULL;
+	if (!UCHECK(ca_check(&problems, &leftovers, big, 0, N0, &err) == 0,
+	    "check: %s", err.msg))
+		goto out;
+	snprintf(want, sizeof(want), "%s/certs/%s.pem: holds serial %s",
+	    big, db->v[n0 - 20].serial, db->v[3].serial);
+	UCHECK(problems.n >= 1 && strstr(problems.v[0], want) != NULL,
+	    "planted: %zu problems, first '%s'", problems.n,
+	    problems.n > 0 ? problems.v[0] : "");
+	for (i = 0; i < problems.n; i++)
+		UCHECK(strstr(problems.v[i], db->v[n0 - 20].serial) != NULL,
+		    "a problem elsewhere: %s", problems.v[i]);
+	UCHECK(problems.n <= 4, "%zu problems for one swapped file",
+	    problems.n);
+out:
+	free(out);
+	ca_db_free(db);
+	ca_strv_free(&problems);
+	ca_strv_free(&leftovers);
+}
+
 void
 register_ca(void)
 {
@@ -1176,4 +1253,5 @@ register_ca(void)
 	CU_add_test(s, "ca_due", test_due);
 	CU_add_test(s, "install with TIERCA_NOW ahead of the clock",
 	    test_moved_time);
+	CU_add_test(s, "check: a CA checked in slices", test_check_big);
 }
