@@ -127,8 +127,9 @@ STRESS ?= 500
 stress: deps
 	$(MAKE) build
 	for t in crash faults concurrency; do \
-		TIERCA_STRESS=$(STRESS) B=$(CURDIR)/$(B)/bin \
-		tests/run-integration.sh $$t || exit 1; done
+		TIERCA_STRESS=$(STRESS) TIERCA_LOGS=$(CURDIR)/$(B)/stress-logs \
+		B=$(CURDIR)/$(B)/bin tests/run-integration.sh $$t || exit 1; done
+	@echo "stress: the counts are in $(B)/stress-logs/*.log"
 
 contract: all
 	../shared/tools/contract-smoke

@@ -2,6 +2,8 @@
 # Runs every tests/cmd/*.sh against the tools in $B (default ./bin).
 # Each test gets its own temp dir ($T), removed afterwards; TZ is UTC.
 # Usage: tests/run-integration.sh [name-filter]
+# TIERCA_LOGS=DIR keeps each test's output there as NAME.log (the counts
+# that crash, faults and concurrency print; make stress sets it).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export B=${B:-$here/../bin}
@@ -23,6 +25,7 @@ for t in "$here"/cmd/*.sh; do
 		echo "FAIL $name"
 		sed 's/^/    | /' "$T.log" | tail -40
 	fi
+	[ -z "${TIERCA_LOGS:-}" ] || { mkdir -p "$TIERCA_LOGS" && cp "$T.log" "$TIERCA_LOGS/$name.log"; }
 	rm -rf "$T" "$T.log"
 done
 echo "integration: $pass passed, ${#failed[@]} failed${failed:+ (${failed[*]})}"
