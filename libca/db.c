@@ -959,7 +959,8 @@ ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
 		}
 		ca->db_cache = c;
 	}
-	if ((ret = read_from(&buf, &len, fd, c->off, before.st_size, err)) != 0 || (ret = cache_extend(c, buf, len, err)) != 0) {
+	if ((ret = read_from(&buf, &len, fd, c->off, before.st_size,
+	    err)) != 0 || (ret = cache_extend(c, buf, len, err)) != 0) {
 		ca_db_cache_free(c);
 		ca->db_cache = c = NULL;
 		goto out;

@@ -969,7 +969,8 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 		goto out;
 	for (i = 0; i < n; i++)
 		if ((ret = batch_prepare(&v[i], ca, now, err)) != 0 ||
-		    (ret = batch_sign(&v[i], ca, both, chain, chainlen, now, err)) != 0) {
+		    (ret = batch_sign(&v[i], ca, both, chain, chainlen, now,
+		    err)) != 0) {
 			ca_err_wrap(err, "'%s'", v[i].o->name);
 			goto out;
 		}
