@@ -121,8 +121,8 @@ if command -v strace >/dev/null 2>&1; then
 		rc=0
 		(strace -f -o /dev/null -e trace="$call" \
 		    -e inject="$call":signal=KILL:when="$when" \
-		    "$I" batch "$D" $base 10 10 >/dev/null 2>"$T/kill.err") \
-		    2>/dev/null || rc=$?
+		    "$I" batch "$D" $base 10 10 >/dev/null 2>"$T/kill.err"
+		    exit $?) 2>/dev/null || rc=$?
 		[ $rc = 137 ] || { cat "$T/kill.err"; fail "$call #$when: not killed (rc $rc)"; }
 		after_kill "kill at $call #$when" $base "$before" 10
 		[ "$k" = "$want" ] || fail "kill at $call #$when: $k lines recorded, want $want"
@@ -132,6 +132,29 @@ if command -v strace >/dev/null 2>&1; then
 else
 	echo "batch: no strace here: the kills at chosen system calls are left out"
 fi
+
+step "4 batch processes and 2 tierca-ica issue loops into one CA at once"
+before=$(lines)
+pids=()
+for p in 1 2 3 4; do
+	"$I" batch "$D" $((700000 + p * 1000)) 100 20 >/dev/null 2>"$T/conc$p.err" &
+	pids+=($!)
+done
+for p in 1 2; do
+	(for j in $(seq 1 10); do
+		"$B/tierca-ica" issue --dir "$S" cli$p-$j --dns cli$p-$j.internal >/dev/null || exit 1
+	done) 2>"$T/concl$p.err" &
+	pids+=($!)
+done
+for pid in "${pids[@]}"; do
+	wait "$pid" || { cat "$T"/conc*.err; fail "a concurrent writer failed"; }
+done
+[ "$(lines)" = $((before + 420)) ] || fail "$(($(lines) - before)) lines from the concurrent writers, want 420"
+[ "$(cut -f4 "$S/index.txt" | sort | uniq -d | wc -l)" = 0 ] || fail "a serial repeats"
+[ "$(cut -f5 "$S/index.txt" | sort | uniq -d | wc -l)" = 0 ] || fail "a name repeats"
+[ "$(ls "$S/certs" | wc -l)" -ge "$(lines)" ] || fail "fewer files in certs/ than lines"
+check_clean "concurrent writers"
+echo "batch: 4 x 100 batched and 2 x 10 single issuances at once: $(($(lines) - before)) lines, serials and names distinct"
 
 step "faults across a batch of 5"
 n=1; failed=0; survived=0; base=100000
