@@ -892,7 +892,8 @@ batch_stage(struct batch_item *it, int *taken, int ifd, int cfd,
 	}
 	it->staged = 1;
 	if ((sfd = openat(ifd, it->sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || fchmod(sfd, 0700) == -1) {
+	    O_CLOEXEC)) == -1 ||
+	    ((0700 & um) != 0 && fchmod(sfd, 0700) == -1)) {
 		ret = ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
 		goto out;
