@@ -180,7 +180,8 @@ batch(const char *dir, unsigned long first, unsigned long n,
 
 			o[k] = d;
 			snprintf(names[k], sizeof(names[k]), "host%lu", i + k);
-			snprintf(dns, sizeof(dns), "host%lu.bench.internal", i + k);
+			snprintf(dns, sizeof(dns), "host%lu.bench.internal",
+			    i + k);
 			o[k].name = names[k];
 			o[k].alg = CA_KEY_ECDSA_P256;
 			if (ca_strv_add(&o[k].dns, dns) != 0)

@@ -669,7 +669,11 @@ ca_db_byname_free(struct ca_db_byname *ix)
  * index. That keeps a name lookup per issuance O(log n) plus the work
  * of the new lines, whether they were appended by this process or by
  * another one under the CA lock. Anything else (a revocation rewrites
- * the file under a new inode, a truncation, an edit) reloads it all.
+ * the file under a new inode, a truncation, an edit in place that does
+ * not grow the file or touches its last 64 bytes) reloads it all. An
+ * edit by hand further up that also grows the file, inode kept, is not
+ * seen until the file is rewritten: editors that save by rename, and
+ * every tierca writer, change the inode.
  */
 #define CACHE_TAIL 64
 
@@ -843,8 +847,10 @@ cache_is_prefix(const struct ca_db_cache *c, int fd, const struct stat *st)
 {
 	char t[CACHE_TAIL];
 
+	/* Not grown, yet not the file that was read (the caller's fast
+	 * path failed): changed in place, read again. */
 	if (c->db == NULL || st->st_dev != c->st.st_dev ||
-	    st->st_ino != c->st.st_ino || st->st_size < c->off)
+	    st->st_ino != c->st.st_ino || st->st_size <= c->off)
 		return 0;
 	if (c->ntail == 0)
 		return c->off == 0;
@@ -875,10 +881,17 @@ ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
 		ret = 0;
 		goto done;
 	}
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &before) == -1) {
+	/* O_NONBLOCK: a FIFO planted at the name must not hang the run; it
+	 * is refused as not a regular file, as ca_file_read does. */
+	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) ==
+	    -1 || fstat(fd, &before) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot read '%s': %s", p,
 		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(before.st_mode)) {
+		ret = ca_err_set(err, CA_EINVAL, "'%s' is not a regular file",
+		    p);
 		goto out;
 	}
 	if ((size_t)before.st_size > CA_MAX_INDEX) {
@@ -901,7 +914,8 @@ ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
 		}
 		ca->db_cache = c;
 	}
-	if ((ret = read_from(&buf, &len, fd, c->off, before.st_size, err)) != 0 || (ret = cache_extend(c, buf, len, err)) != 0) {
+	if ((ret = read_from(&buf, &len, fd, c->off, before.st_size,
+	    err)) != 0 || (ret = cache_extend(c, buf, len, err)) != 0) {
 		ca_db_cache_free(c);
 		ca->db_cache = c = NULL;
 		goto out;

@@ -562,9 +562,10 @@ out:
  * index), the batch's temp copy of chain.pem, which it removes, and
  * certs/SERIAL.pem files the index does not name, which nothing reads
  * (as a crash of ca_issue between its certificate and its line leaves
- * one). A crash during 4 leaves
- * the old index, or a torn last line the next run cuts off; a
- * complete line is never written before its certificate is durable.
+ * one). A crash during 4 leaves the old index, or the first k lines
+ * of the batch and perhaps a torn one after them, which the next run
+ * cuts off: a consistent prefix, since no line is written before every
+ * certificate of the batch is durable.
  * A crash after 4 leaves recorded certificates whose staging
  * directories the next run publishes. A failure (not a crash) before
  * 4 removes what was written; a failure of 4 cuts the lines off
@@ -891,7 +892,8 @@ batch_stage(struct batch_item *it, int *taken, int ifd, int cfd,
 	}
 	it->staged = 1;
 	if ((sfd = openat(ifd, it->sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || fchmod(sfd, 0700) == -1) {
+	    O_CLOEXEC)) == -1 ||
+	    ((0700 & um) != 0 && fchmod(sfd, 0700) == -1)) {
 		ret = ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
 		goto out;
@@ -968,7 +970,8 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 		goto out;
 	for (i = 0; i < n; i++)
 		if ((ret = batch_prepare(&v[i], ca, now, err)) != 0 ||
-		    (ret = batch_sign(&v[i], ca, both, chain, chainlen, now, err)) != 0) {
+		    (ret = batch_sign(&v[i], ca, both, chain, chainlen, now,
+		    err)) != 0) {
 			ca_err_wrap(err, "'%s'", v[i].o->name);
 			goto out;
 		}
@@ -1098,9 +1101,17 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 	ret = 0;
 	goto out;
 undo:
-	batch_undo(v, n, ifd, issued);
-	if (committed)
+	/* The lines go before the files they name, as in ca_issue: no
+	 * instant where a recorded certificate has no file. */
+	if (committed) {
+		int fd;
 		ca_db_truncate(idx, before, NULL);
+		if ((fd = open(idx, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	batch_undo(v, n, ifd, issued);
 out:
 	if (have_chain)
 		unlinkat(ifd, chain_tmp, 0);

@@ -422,6 +422,34 @@ test_batch_cache(void)
 		    "name index order at %zu", i);
 	ca_db_free(fresh);
 
+	/* Edited in place by hand (same inode): the last line's subject
+	 * changes its last character; a's cache is read again. */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		int fd;
+
+		buf = unit_read(in(ica, "index.txt"), &len);
+		CU_ASSERT_FATAL(buf != NULL && len > 2);
+		fd = open(in(ica, "index.txt"), O_WRONLY);
+		CU_ASSERT_FATAL(fd != -1);
+		CU_ASSERT(pwrite(fd, "X", 1, (off_t)len - 2) == 1);
+		close(fd);
+		free(buf);
+		CU_ASSERT_FATAL(ca_db_cached(&db, &ix, a, &err) == 0);
+		UCHECK(db->n > 0 && db->v[db->n - 1].subject[strlen(
+		    db->v[db->n - 1].subject) - 1] == 'X',
+		    "a's cache sees the edit: '%s'",
+		    db->n > 0 ? db->v[db->n - 1].subject : "");
+		/* Put it back as it was: the checker compares subjects. */
+		CU_ASSERT_FATAL(ca_db_load(&fresh, in(ica, "index.txt"), &err)
+		    == 0);
+		fresh->v[fresh->n - 1].subject[strlen(
+		    fresh->v[fresh->n - 1].subject) - 1] = 'l';
+		CU_ASSERT(ca_db_save(fresh, &err) == 0);
+		ca_db_free(fresh);
+	}
+
 	/* Revoked by b (the index is rewritten): a may issue cb1 again. */
 	ret = ca_revoke(&revoked, b, "cb1", CA_REASON_SUPERSEDED, N0, &err);
 	UCHECK(ret == 0, "revoke: %d %s", ret, err.msg);
