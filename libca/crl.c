@@ -252,9 +252,9 @@ ca_crl_encode(gnutls_datum_t *out, gnutls_x509_crt_t issuer,
 
 	/* One set of scratch buffers for all entries: no allocation per
 	 * entry once they have grown; the list is sized for the usual
-	 * entry (serial, date, reason) up front, so it is not copied over
-	 * and over as it grows. */
-	der_reserve(&list, n * 48);
+	 * entry up front (a 16-byte serial, a date and a reason code are
+	 * 52 bytes), so it is not copied over as it grows. */
+	der_reserve(&list, n * 56);
 	{
 		struct der ent = { 0 }, r = { 0 }, ext = { 0 }, seq = { 0 };
 		for (i = 0; i < n; i++) {
