@@ -354,7 +354,7 @@ ok_store(const char *path, int fd)
 	if ((tfd = mkostemp(tmp, O_CLOEXEC)) != -1) {
 		if (ca_io_write(tfd, id, strlen(id)) != (ssize_t)strlen(id) ||
 		    close(tfd) != 0 || ca_io_rename(tmp, p) != 0)
-			unlink(tmp);
+			ca_path_unlink(tmp, 0);
 	}
 	free(tmp);
 	free(p);
@@ -365,7 +365,7 @@ ca_db_check(const char *path, struct ca_err *err)
 {
 	int fd, ret = 0;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = ca_open_beneath(path, O_RDONLY | O_NOFOLLOW, 0)) == -1)
 		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
 	/* No ok_store() here: a command that fails later must leave nothing
@@ -389,7 +389,7 @@ ca_db_append(const char *path, const struct ca_db_entry *e, off_t *before,
 	if ((line = ca_db_format_line(e)) == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
 	len = strlen(line);
-	fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	fd = ca_open_beneath(path, O_RDWR | O_APPEND | O_NOFOLLOW, 0);
 	if (fd == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
@@ -449,7 +449,7 @@ ca_db_append_lines(const char *path, const char *lines, size_t len,
 	ssize_t w;
 	int fd, ret = 0;
 
-	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
+	if ((fd = ca_open_beneath(path, O_RDWR | O_APPEND | O_NOFOLLOW, 0)) ==
 	    -1)
 		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
@@ -506,7 +506,7 @@ ca_db_repair(const char *path, struct ca_err *err)
 {
 	int fd, ret;
 
-	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = ca_open_beneath(path, O_RDWR | O_NOFOLLOW, 0)) == -1)
 		return ca_err_set(err, CA_EIO, "cannot open '%s': %s", path,
 		    strerror(errno));
 	if ((ret = repair_tail(fd, path, err)) == 0 && ca_io_fsync(fd) == -1)
@@ -559,7 +559,7 @@ ca_db_save(const struct ca_db *db, struct ca_err *err)
 	free(buf);
 	if (ret == 0) {
 		/* Written from parsed entries: valid by construction. */
-		int fd = open(db->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = ca_open_beneath(db->path, O_RDONLY | O_NOFOLLOW, 0);
 		if (fd != -1) {
 			ok_store(db->path, fd);
 			close(fd);
@@ -883,7 +883,7 @@ ca_db_cached(struct ca_db **db, const struct ca_db_byname **ix,
 	}
 	/* O_NONBLOCK: a FIFO planted at the name must not hang the run; it
 	 * is refused as not a regular file, as ca_file_read does. */
-	if ((fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) ==
+	if ((fd = ca_open_beneath(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0)) ==
 	    -1 || fstat(fd, &before) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot read '%s': %s", p,
 		    strerror(errno));

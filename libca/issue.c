@@ -86,7 +86,7 @@ name_in_use(struct ca *ca, const char *name, time_t now, struct ca_err *err)
 
 	if (idx == NULL)
 		return ca_err_set(err, CA_ENOMEM, "out of memory");
-	if ((fd = open(idx, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fd = ca_open_beneath(idx, O_RDONLY | O_NOFOLLOW, 0)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot read '%s': %s", idx,
 		    strerror(errno));
@@ -345,10 +345,9 @@ swap_issued(struct ca *ca, const char *name, const char *staged,
 	 * exchange once more, or the new name moved back). */
 	if ((ret = ca_dir_fsync(issued, err)) != 0) {
 		if (swapped)
-			renameat2(AT_FDCWD, staged, AT_FDCWD, final,
-			    RENAME_EXCHANGE);
+			ca_path_rename(staged, final, RENAME_EXCHANGE);
 		else
-			rename(final, staged);
+			ca_path_rename(final, staged, 0);
 		goto out;
 	}
 	if (swapped)
@@ -478,11 +477,11 @@ issue_core(struct ca_issued *out, struct ca *ca, const char *name,
 	goto out;
 undo_cert:
 	if (p != NULL)
-		unlink(p);
+		ca_path_unlink(p, 0);
 	else {
 		char *q = NULL;
 		if (asprintf(&q, "%s/certs/%s.pem", ca->dir, serial.hex) >= 0)
-			unlink(q);
+			ca_path_unlink(q, 0);
 		free(q);
 	}
 out:
@@ -839,7 +838,7 @@ batch_undo(struct batch_item *v, size_t n, int ifd, const char *issued)
 			it->staged = 0;
 		}
 		if (it->certpath != NULL) {
-			unlink(it->certpath);
+			ca_path_unlink(it->certpath, 0);
 			free(it->certpath);
 			it->certpath = NULL;
 		}
@@ -990,10 +989,10 @@ ca_issue_batch(struct ca_issued *out, struct ca *ca,
 	if ((ret = ca_dir_create(issued, 0700, 0, err)) != 0)
 		goto out;
 	if ((dfd = open(ca->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (cfd = open(certs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 ||
-	    (ifd = open(issued, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
+	    (cfd = ca_open_beneath(certs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+	    0)) == -1 ||
+	    (ifd = ca_open_beneath(issued, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+	    0)) == -1) {
 		ret = ca_err_set(err, CA_EIO, "cannot open a directory of '%s': "
 		    "%s", ca->dir, strerror(errno));
 		goto out;
@@ -1106,7 +1105,7 @@ undo:
 	if (committed) {
 		int fd;
 		ca_db_truncate(idx, before, NULL);
-		if ((fd = open(idx, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		if ((fd = ca_open_beneath(idx, O_RDONLY | O_NOFOLLOW, 0)) != -1) {
 			fsync(fd);
 			close(fd);
 		}
@@ -1320,7 +1319,7 @@ root_sign(struct ca_issued *out, gnutls_datum_t *out_pem, struct ca *root,
 	    err)) != 0) {
 		char *c = NULL;
 		if (asprintf(&c, "%s/certs/%s.pem", root->dir, serial.hex) >= 0)
-			unlink(c);
+			ca_path_unlink(c, 0);
 		free(c);
 		/* Only what this act wrote is taken back. */
 		if (wrote)
