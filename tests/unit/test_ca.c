@@ -1171,7 +1171,7 @@ test_check_big(void)
 	struct ca_err err;
 	struct ca *ca = NULL;
 	struct ca_db *db = NULL;
-	char name[32], dns[64], big[700], *out = NULL, want[800];
+	char name[32], dns[64], big[700], *out = NULL, want[900];
 	size_t i, n0;
 	int ok = 1;
 

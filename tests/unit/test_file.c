@@ -408,8 +408,7 @@ beneath_fixture(char *d, char *o, size_t len, const char *name)
 	char p[700];
 
 	subdir(d, len, name);
-	snprintf(o, len, "%s.outside", d);
-	if (mkdir(o, 0755) != 0)
+	if (snprintf(o, len, "%s.outside", d) >= (int)len || mkdir(o, 0755) != 0)
 		CU_FAIL("mkdir outside");
 	snprintf(p, sizeof(p), "%s/kind", d);
 	unit_write(p, "server\n", 0644);
@@ -505,7 +504,8 @@ beneath_case(int walk)
 	memset(&err, 0, sizeof(err));
 	if (UCHECK(ca_open(&ca, p, 0, &err) == 0, "open via alias: %s",
 	    err.msg)) {
-		snprintf(q, sizeof(q), "%s/certs/02.pem", p);
+		CU_ASSERT_FATAL(snprintf(q, sizeof(q), "%s/certs/02.pem", p) <
+		    (int)sizeof(q));
 		CU_ASSERT_EQUAL(ca_file_write_new(q, "y\n", 2, 0644, &err), 0);
 		CU_ASSERT_EQUAL(ca_file_read(&buf, &len, q, 4096, &err), 0);
 		free(buf);
