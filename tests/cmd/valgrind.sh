@@ -5,9 +5,12 @@ command -v valgrind >/dev/null || fail "valgrind missing"
 real=$B
 mkdir vgbin
 for t in tierca tierca-root tierca-ica tierca-renew tierca-monitor; do
+	# valgrind 3.19 (Debian 12) does not know openat2(2) and warns at
+	# every call: the tools take their component walk instead, the same
+	# rule (no link beneath a CA directory), now checked under memcheck.
 	cat >vgbin/$t <<W
 #!/bin/sh
-exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+TIERCA_NO_OPENAT2=1 exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 	--error-exitcode=99 --log-file=$T/vg.%p.log "$real/$t" "\$@"
 W
 	chmod +x vgbin/$t
