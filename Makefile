@@ -24,12 +24,32 @@ CFLAGS  ?= $(OPT) -g
 HARDEN  := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 \
 	-Wno-missing-field-initializers -Wno-format-y2k $(WERROR) $(HARDEN) $(SAN) $(CFLAGS) \
-	$(PKG_CFLAGS) -Ilibca
+	$(PKG_CFLAGS) -MMD -MP -Ilibca/include
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 LIBS    = $(PKG_LIBS)
 
-# Every libca/*.c is a module of the library; every cmd/tierca*.c a tool.
-LIBCA_OBJS = $(patsubst libca/%.c,$(B)/libca/%.o,$(sort $(wildcard libca/*.c)))
+# libca is layered, lowest first (docs/architecture.md); each folder is a
+# layer and its objects are compiled with -DTIERCA_LAYER=<its number>.
+# Every header refuses a layer below its own (tierca/layer.h), internal
+# headers refuse cmd/, and tierca/x509.h refuses cmd/: a call upward, or a
+# tool reaching past the path-level API, does not compile.
+LAYERS  = base x509 store ops auto deploy
+LAYER_base = 1
+LAYER_x509 = 2
+LAYER_store = 3
+LAYER_ops = 4
+LAYER_auto = 5
+LAYER_deploy = 6
+LAYER_harness = 7
+LAYER_TEST = 8
+LAYER_TOOL = 9
+layer_of = $(LAYER_$(firstword $(subst /, ,$(1))))
+
+LIBCA_OBJS = $(patsubst libca/%.c,$(B)/libca/%.o, \
+	$(foreach l,$(LAYERS),$(sort $(wildcard libca/$(l)/*.c))))
+# The test harness is an archive of its own, linked by tierca-harness and
+# the unit tests only.
+HARNESS_OBJS = $(patsubst libca/%.c,$(B)/libca/%.o,$(sort $(wildcard libca/harness/*.c)))
 
 CMD_COMMON = $(B)/cmd/common.o
 TOOLS   = $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/tierca*.c)))
@@ -54,38 +74,47 @@ build: $(BINS) layering
 	@mkdir -p bin
 	@for t in $(TOOLS); do ln -sf ../$(B)/bin/$$t bin/$$t; done
 
-$(B)/libca/%.o: libca/%.c libca/ca.h libca/ca-int.h
+$(B)/libca/%.o: libca/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ilibca -DTIERCA_LAYER=$(call layer_of,$*) -c -o $@ $<
 
-$(B)/cmd/%.o: cmd/%.c cmd/common.h libca/ca.h
+# Tools see the public headers only, and poison the GnuTLS handle types
+# (cmd/tool-rules.h), so that no GnuTLS header can be included either.
+$(B)/cmd/%.o: cmd/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Icmd -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -DTIERCA_LAYER=$(LAYER_TOOL) -include cmd/tool-rules.h -Icmd -c -o $@ $<
 
 $(B)/libca.a: $(LIBCA_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(B)/libharness.a: $(HARNESS_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/bin/tierca-harness: $(B)/cmd/tierca-harness.o $(CMD_COMMON) $(B)/libharness.a $(B)/libca.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/libca.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# harness.h is libca-internal, for the harness modules and their test.
-$(patsubst libca/%.c,$(B)/libca/%.o,$(wildcard libca/harness*.c)) \
-$(B)/tests/unit/test_harness.o: libca/harness.h
-
-$(B)/tests/unit/%.o: tests/unit/%.c tests/unit/unit.h libca/ca.h libca/ca-int.h
+$(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ilibca -DTIERCA_LAYER=$(LAYER_TEST) -c -o $@ $<
 
-$(B)/tests/unit/test_libca: $(patsubst tests/unit/%.c,$(B)/tests/unit/%.o,$(wildcard tests/unit/*.c)) $(B)/libca.a
+$(B)/tests/unit/test_libca: $(patsubst tests/unit/%.c,$(B)/tests/unit/%.o,$(wildcard tests/unit/*.c)) $(B)/libharness.a $(B)/libca.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 
-# No crypto in cmd/: the tools talk to users, libca does the work.
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The layer rule is enforced by the compiler (above); this proves that it
+# still is: each probe breaks one rule and must fail to compile.
 layering:
-	@if grep -n 'gnutls_' cmd/*.c cmd/*.h; then \
-		echo "error: gnutls_* call in cmd/ (belongs in libca)"; exit 1; fi
+	@tests/layering.sh "$(CC)" "$(PKG_CFLAGS)"
+
 
 check: deps
 	$(MAKE) build
@@ -147,9 +176,9 @@ install: all
 # certtool in the same run (bench/run.sh; docs/performance.md).
 BENCH_BINS = $(B)/bench/floor $(B)/bench/issue
 
-$(B)/bench/%.o: bench/%.c libca/ca.h
+$(B)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ilibca -DTIERCA_LAYER=$(LAYER_TEST) -c -o $@ $<
 
 $(B)/bench/floor: $(B)/bench/floor.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -165,7 +194,7 @@ bench: deps
 	B=$(CURDIR)/$(B) bench/run.sh
 
 format:
-	clang-format -i libca/*.c libca/*.h cmd/*.c cmd/*.h tests/unit/*.c
+	clang-format -i libca/*/*.c libca/*/*.h libca/include/tierca/*.h cmd/*.c cmd/*.h tests/unit/*.c
 
 clean:
 	rm -rf build build-asan build-fuzz bin demo

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "ca.h"
+#include "tierca/tierca.h"
 
 static double
 now_us(void)

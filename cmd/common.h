@@ -9,7 +9,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <time.h>
-#include "ca.h"
+#include "tierca/common.h"
+#include "tierca/fs.h"
+#include "tierca/secret.h"
+#include "tierca/store.h"
+#include "tierca/conf.h"
 
 extern const char *progname;
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "tierca/deploy.h"
 
 static void
 usage(FILE *f)

@@ -39,6 +39,7 @@
 #include <arpa/inet.h>
 
 #include "common.h"
+#include "tierca/harness.h"
 
 enum { H_ONLY = 512, H_JSON, H_KEEP, H_PKI, H_SMTP_PORT, H_RELOAD_HOOK,
 	H_VERSION };

@@ -27,6 +27,12 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "tierca/check.h"
+#include "tierca/export.h"
+#include "tierca/import.h"
+#include "tierca/issue.h"
+#include "tierca/query.h"
+#include "tierca/revoke.h"
 
 static void
 usage(FILE *f)
@@ -125,7 +131,7 @@ open_ca(struct ca **out, const char *dir, int with_key,
 
 	if ((ret = ca_open(out, dir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT, err)) != 0)
 		return ret;
-	if ((*out)->kind == CA_KIND_ROOT) {
+	if (ca_store_kind(*out) == CA_KIND_ROOT) {
 		ret = ca_err_set(err, CA_EINVAL, "'%s' is the root; use "
 		    "tierca-root", dir);
 		goto fail;
@@ -217,7 +223,7 @@ cmd_install(struct args *a, struct ca_conf *conf, time_t now)
 	ca_self_info(&si, ca);
 	ca_time_format(t, sizeof(t), si.not_after);
 	printf("installed %s intermediate '%s', valid until %s\n",
-	    ca_kind_name(ca->kind), si.subject ? si.subject : "", t);
+	    ca_kind_name(ca_store_kind(ca)), si.subject ? si.subject : "", t);
 	printf("chain: %s/chain.pem\n", a->dir);
 	ca_self_info_clear(&si);
 	ca_close(ca);
@@ -231,11 +237,11 @@ print_issued(const struct ca *ca, const struct ca_issued *is, int with_key)
 
 	ca_time_format(t, sizeof(t), is->not_after);
 	printf("issued '%s' (%s), serial %s, valid until %s\n", is->name,
-	    ca_kind_name(ca->kind), is->serial, t);
+	    ca_kind_name(ca_store_kind(ca)), is->serial, t);
 	if (with_key)
-		printf("  key:       %s/issued/%s/key.pem\n", ca->dir, is->name);
-	printf("  cert:      %s/issued/%s/cert.pem\n", ca->dir, is->name);
-	printf("  fullchain: %s/issued/%s/fullchain.pem\n", ca->dir, is->name);
+		printf("  key:       %s/issued/%s/key.pem\n", ca_store_dir(ca), is->name);
+	printf("  cert:      %s/issued/%s/cert.pem\n", ca_store_dir(ca), is->name);
+	printf("  fullchain: %s/issued/%s/fullchain.pem\n", ca_store_dir(ca), is->name);
 	if (is->capped)
 		msg_warn("'%s' validity cut to the intermediate's notAfter %s",
 		    is->name, t);
@@ -309,10 +315,10 @@ cmd_issue(struct args *a, struct ca_conf *conf, time_t now)
 		ret = fail(&err);
 		goto out;
 	}
-	if (have_t && t.ca != ca->kind) {
+	if (have_t && t.ca != ca_store_kind(ca)) {
 		msg_err("template '%s' is for the %s intermediate, but '%s' is the "
 		    "%s one", a->template, ca_kind_name(t.ca), dir,
-		    ca_kind_name(ca->kind));
+		    ca_kind_name(ca_store_kind(ca)));
 		ret = 1;
 		goto out;
 	}
@@ -494,7 +500,7 @@ cmd_list(struct args *a, struct ca_conf *conf, time_t now)
 	if (a->json) {
 		printf("{\"ca\":");
 		json_str(stdout, a->dir);
-		printf(",\"kind\":\"%s\",\"certificates\":[", ca_kind_name(ca->kind));
+		printf(",\"kind\":\"%s\",\"certificates\":[", ca_kind_name(ca_store_kind(ca)));
 	} else
 		printf("%-8s %-34s %-20s %-20s %5s  %s\n", "STATE", "SERIAL",
 		    "NAME", "NOT AFTER", "DAYS", "SUBJECT");

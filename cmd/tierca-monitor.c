@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "tierca/monitor.h"
 
 enum { M_MAIL = 512, M_TEXTFILE, M_JSON, M_VERSION };
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "tierca/pair.h"
 
 static void
 usage(FILE *f)

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "tierca/issue.h"
+#include "tierca/renew.h"
+#include "tierca/revoke.h"
 
 static void
 usage(FILE *f)
@@ -60,7 +63,7 @@ ca_for(struct ctx *c, enum ca_kind kind, struct ca_err *err)
 	if (ca_open(&c->cas[kind], dir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT,
 	    err) != 0)
 		return NULL;
-	if (c->cas[kind]->kind != kind) {
+	if (ca_store_kind(c->cas[kind]) != kind) {
 		ca_err_set(err, CA_ECONF, "'%s' is not the %s intermediate", dir,
 		    ca_kind_name(kind));
 		goto fail;

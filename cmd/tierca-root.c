@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "tierca/ceremony.h"
+#include "tierca/issue.h"
+#include "tierca/revoke.h"
 
 static void
 usage(FILE *f)
@@ -84,9 +87,9 @@ open_root(struct ca **out, const char *dir, const struct pass_opts *po,
 
 	if ((ret = ca_open(out, dir, CA_OPEN_LOCK | CA_OPEN_NEED_CERT, err)) != 0)
 		return ret;
-	if ((*out)->kind != CA_KIND_ROOT) {
+	if (ca_store_kind(*out) != CA_KIND_ROOT) {
 		ret = ca_err_set(err, CA_EINVAL, "'%s' is a %s intermediate, not "
-		    "a root", dir, ca_kind_name((*out)->kind));
+		    "a root", dir, ca_kind_name(ca_store_kind(*out)));
 		goto fail;
 	}
 	/* A log that does not verify stops the session before the key

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ca-int.h"
+#include "deploy/deploy-int.h"
 
 static char fuzz_dir[64];
 static char fuzz_path[128];

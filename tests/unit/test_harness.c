@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "harness.h"
+#include "harness/harness-int.h"
 
 /* ---- names ------------------------------------------------------------- */
 

@@ -7,8 +7,8 @@
 #define TIERCA_UNIT_H
 
 #include <CUnit/CUnit.h>
-#include "ca.h"
-#include "ca-int.h"
+#include "tierca/tierca.h"
+#include "deploy/deploy-int.h"
 
 #define T0 ((time_t)1798761600) /* 2027-01-01T00:00:00Z */
 #define DAY 86400
