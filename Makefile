@@ -22,9 +22,12 @@ SAN     ?=
 WERROR  ?=
 CFLAGS  ?= $(OPT) -g
 HARDEN  := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+# libca's test hooks (TIERCA_FAULT, TIERCA_NO_OPENAT2): compiled in when
+# TIERCA_TEST_HOOKS is defined.
+HOOKS   ?= -DTIERCA_TEST_HOOKS
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 \
 	-Wno-missing-field-initializers -Wno-format-y2k $(WERROR) $(HARDEN) $(SAN) $(CFLAGS) \
-	$(PKG_CFLAGS) -MMD -MP -Ilibca/include
+	$(HOOKS) $(PKG_CFLAGS) -MMD -MP -Ilibca/include
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 LIBS    = $(PKG_LIBS)
 
