@@ -87,6 +87,14 @@ $(B)/cmd/%.o: cmd/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -DTIERCA_LAYER=$(LAYER_TOOL) -include cmd/tool-rules.h -Icmd -c -o $@ $<
 
+# An archive keeps one member per file name: two modules of one name in
+# different layers would lose one of them.
+LIBCA_DUPS = $(sort $(foreach o,$(notdir $(LIBCA_OBJS) $(HARNESS_OBJS)), \
+	$(if $(filter-out 1,$(words $(filter $(o),$(notdir $(LIBCA_OBJS) $(HARNESS_OBJS))))),$(o))))
+ifneq ($(LIBCA_DUPS),)
+$(error libca: module names must be unique across layers: $(LIBCA_DUPS))
+endif
+
 $(B)/libca.a: $(LIBCA_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
