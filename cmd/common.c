@@ -183,16 +183,23 @@ args_free(struct args *a)
 	ca_strv_free(&a->email);
 }
 
+static int
+usage_error(const struct tool *t)
+{
+	t->usage(stderr);
+	return t->usage_status ? t->usage_status : 2;
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int
 parse_args(struct args *a, const struct tool *t, int argc, char **argv)
 {
-	int c;
+	int c, ret;
 
-	memset(a, 0, sizeof(*a));
 	a->pass.fd = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", t->longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, t->shortopts ? t->shortopts : "c:h",
+	    t->longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'h': t->usage(stdout); return finish(0);
@@ -236,9 +243,12 @@ parse_args(struct args *a, const struct tool *t, int argc, char **argv)
 		case O_WITH_ICA: a->with_ica = 1; break;
 		case O_REPLACE: a->replace = 1; break;
 		case O_ACCEPT_LAST: a->accept_last = 1; break;
+		case '?': return usage_error(t);
 		default:
-			t->usage(stderr);
-			return 2;
+			if (t->opt == NULL)
+				return usage_error(t);
+			if ((ret = t->opt(a, c, optarg)) != 0)
+				return ret;
 		}
 	}
 	a->pos = argv + optind;
@@ -250,24 +260,17 @@ parse_args(struct args *a, const struct tool *t, int argc, char **argv)
 	return -1;
 }
 
-int
-tool_main(const struct tool *t, int argc, char **argv)
+/* Which verb argv[1] names; *out NULL and the status to exit with
+ * when it names none (or asks for help or the version). */
+static int
+find_verb(const struct verb **out, const struct tool *t, int argc,
+    char **argv)
 {
-	const char *global_config = NULL;
-	struct ca_conf conf;
-	struct ca_err err = { 0 };
-	struct args a;
-	time_t now;
 	size_t i;
-	int ret;
 
-	progname = t->name;
-	if (take_global_config(&argc, &argv, &global_config) != 0)
-		return 2;
-	if (argc < 2) {
-		t->usage(stderr);
-		return 2;
-	}
+	*out = NULL;
+	if (argc < 2)
+		return usage_error(t);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		t->usage(stdout);
 		return finish(0);
@@ -277,30 +280,69 @@ tool_main(const struct tool *t, int argc, char **argv)
 		return finish(0);
 	}
 	for (i = 0; i < t->nverbs; i++)
-		if (strcmp(argv[1], t->verbs[i].name) == 0)
-			break;
-	if (i == t->nverbs) {
-		msg_err("unknown verb '%s' (try %s --help)", argv[1], t->name);
-		return 2;
+		if (strcmp(argv[1], t->verbs[i].name) == 0) {
+			*out = &t->verbs[i];
+			return 0;
+		}
+	msg_err("unknown verb '%s' (try %s --help)", argv[1], t->name);
+	return 2;
+}
+
+int
+tool_main(const struct tool *t, int argc, char **argv)
+{
+	const char *global_config = NULL;
+	const struct verb *v;
+	struct ca_conf conf, *cp = NULL;
+	struct ca_err err = { 0 };
+	struct args a;
+	time_t now;
+	int ret, skip = 1;
+
+	progname = t->name;
+	memset(&a, 0, sizeof(a));
+	a.ext = t->ext;
+	if (t->nverbs == 1 && t->verbs[0].name == NULL) {
+		/* tool [options] [args]: the one act, no verb word. */
+		v = &t->verbs[0];
+		skip = 0;
+	} else {
+		if (take_global_config(&argc, &argv, &global_config) != 0)
+			return 2;
+		if ((ret = find_verb(&v, t, argc, argv)) != 0 || v == NULL)
+			return ret;
 	}
-	if ((ret = parse_args(&a, t, argc - 1, argv + 1)) >= 0) {
+	if (v->flags & RAW_ARGS) {
+		/* The verb word and what follows it, untouched. */
+		a.pos = argv + 1;
+		a.npos = argc - 1;
+		return finish(v->fn(&a, NULL, 0));
+	}
+	/* getopt sees the verb word as its argv[0]. */
+	if ((ret = parse_args(&a, t, argc - skip, argv + skip)) >= 0) {
 		args_free(&a);
 		return ret;
 	}
 	if (a.config == NULL)
 		a.config = global_config;
-	if (t->verbs[i].flags & NEED_KEY)
+	if (v->flags & NEED_KEY)
 		harden_process();
 	umask(022);
-	if (ca_conf_find(&conf, a.config, &err) != 0) {
-		args_free(&a);
-		return fail(&err);
+	if (!(v->flags & NO_CONFIG)) {
+		if (ca_conf_find(&conf, a.config, &err) != 0) {
+			args_free(&a);
+			fail(&err);
+			return t->fail_status ? t->fail_status : 1;
+		}
+		cp = &conf;
 	}
-	if (ca_clock_now(&now, &err) != 0)
-		ret = fail(&err);
-	else
-		ret = t->verbs[i].fn(&a, &conf, now);
-	ca_conf_free(&conf);
+	if (ca_clock_now(&now, &err) != 0) {
+		fail(&err);
+		ret = t->fail_status ? t->fail_status : 1;
+	} else
+		ret = v->fn(&a, cp, now);
+	if (cp != NULL)
+		ca_conf_free(cp);
 	args_free(&a);
 	return finish(ret);
 }

@@ -57,6 +57,8 @@ struct args {
 	int days, yes, verify, json, if_due, no_crl, replace, accept_last;
 	char **pos;
 	int npos;
+	/* A tool's own flags (struct tool's opt) go here. */
+	void *ext;
 };
 
 enum {
@@ -75,6 +77,9 @@ enum {
 	{ "dir", required_argument, NULL, O_DIR }
 
 #define NEED_KEY 1u  /* the verb handles a CA key: harden the process */
+#define NO_CONFIG 2u /* tool_main loads no config: the verb does, or none
+                        is read (conf is NULL) */
+#define RAW_ARGS 4u  /* no flags parsed: pos/npos are the verb's words */
 
 struct verb {
 	const char *name;
@@ -82,16 +87,31 @@ struct verb {
 	unsigned flags;
 };
 
+/* Every tool is one of these: its flags, its verbs, its usage. A tool
+ * of one act (tierca-renew, tierca-monitor, ...) has a single verb named
+ * NULL and no verb word on its command line. */
 struct tool {
 	const char *name;
 	void (*usage)(FILE *);
 	const struct option *longopts;
 	const struct verb *verbs;
 	size_t nverbs;
+	/* getopt's short options; NULL: "c:h" */
+	const char *shortopts;
+	/* The flags struct args has no field for: called with getopt's
+	 * code and its argument; 0 to go on, else the exit status. */
+	int (*opt)(struct args *a, int c, const char *arg);
+	/* The tool's own options, handed to opt and the verb as args.ext. */
+	void *ext;
+	/* The exit status of a usage error; 0: 2 (tierca-monitor: 3) */
+	int usage_status;
+	/* ... and of a config or clock that cannot be read; 0: 1 */
+	int fail_status;
 };
 
 /* tool [-c FILE] verb [options] [args]: parses, loads the config, reads
- * "now" once, runs the verb, returns the exit status. */
+ * "now" once, runs the verb, returns the exit status. A tool of one act:
+ * tool [options] [args]. */
 int tool_main(const struct tool *t, int argc, char **argv);
 /* A revocation reason by name; prints the list on error. */
 int parse_reason(enum ca_reason *out, const char *s);

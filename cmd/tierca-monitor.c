@@ -24,15 +24,15 @@
 #include "common.h"
 #include "tierca/monitor.h"
 
-enum { M_MAIL = 512, M_TEXTFILE, M_JSON, M_VERSION };
+enum { M_MAIL = 512, M_TEXTFILE };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, M_VERSION },
+	{ "version", no_argument, NULL, O_VERSION },
 	{ "mail", no_argument, NULL, M_MAIL },
 	{ "textfile", required_argument, NULL, M_TEXTFILE },
-	{ "json", no_argument, NULL, M_JSON },
+	{ "json", no_argument, NULL, O_JSON },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -178,44 +178,44 @@ send_mail(const struct ca_conf *conf, const struct ca_mon_report *r,
 	return ret;
 }
 
-int
-main(int argc, char **argv)
+static int
+monitor_opt(struct args *a, int c, const char *arg)
+{
+	struct opts *o = a->ext;
+
+	switch (c) {
+	case M_MAIL: o->mail = 1; return 0;
+	case M_TEXTFILE: o->textfile = arg; return 0;
+	}
+	usage(stderr);
+	return CA_MON_UNKNOWN;
+}
+
+/* The one act. The configuration is read here, not by tool_main, so
+ * that a stray argument is told before a broken configuration. */
+static int
+cmd_monitor(struct args *a, struct ca_conf *unused, time_t now)
 {
 	struct ca_mon_report r;
 	struct ca_conf conf;
 	struct ca_err err = { 0 }, merr = { 0 }, terr = { 0 };
-	struct opts o = { NULL, NULL, 0, 0 };
+	struct opts *op = a->ext, o = *op;
 	const char *textfile;
-	int c, status, mail_sent = 0, mail_failed = 0, text_failed = 0;
-	time_t now;
+	int status, mail_sent = 0, mail_failed = 0, text_failed = 0;
 
-	progname = "tierca-monitor";
+	(void)unused;
+	o.config = a->config;
+	o.json = a->json;
 	/* A peer that hangs up must not kill the run before the report. */
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': o.config = optarg; break;
-		case 'h': usage(stdout); return finish(0);
-		case M_VERSION:
-			printf("tierca-monitor %s\n", TIERCA_VERSION);
-			return finish(0);
-		case M_MAIL: o.mail = 1; break;
-		case M_TEXTFILE: o.textfile = optarg; break;
-		case M_JSON: o.json = 1; break;
-		default:
-			usage(stderr);
-			return CA_MON_UNKNOWN;
-		}
-	}
-	if (optind != argc) {
+	if (a->npos > 0) {
 		msg_err("unexpected argument '%s' (try tierca-monitor --help)",
-		    argv[optind]);
+		    a->pos[0]);
 		return CA_MON_UNKNOWN;
 	}
 	/* --mail reads the SMTP password of the secrets file. */
 	if (o.mail)
 		harden_process();
-	umask(022);
 	if (ca_conf_find(&conf, o.config, &err) != 0) {
 		msg_err("%s", err.msg);
 		return CA_MON_UNKNOWN;
@@ -227,8 +227,7 @@ main(int argc, char **argv)
 		ca_conf_free(&conf);
 		return CA_MON_UNKNOWN;
 	}
-	if (ca_clock_now(&now, &err) != 0 ||
-	    ca_monitor_run(&r, &conf, now, &err) != 0) {
+	if (ca_monitor_run(&r, &conf, now, &err) != 0) {
 		msg_err("%s", err.msg);
 		ca_conf_free(&conf);
 		return CA_MON_UNKNOWN;
@@ -271,4 +270,22 @@ main(int argc, char **argv)
 		return worse(status, CA_MON_UNKNOWN);
 	}
 	return status;
+}
+
+static const struct verb verbs[] = {
+	{ NULL, cmd_monitor, NO_CONFIG },
+};
+
+static struct opts opts;
+
+static const struct tool tool = {
+	.name = "tierca-monitor", .usage = usage, .longopts = longopts,
+	.verbs = verbs, .nverbs = 1, .opt = monitor_opt, .ext = &opts,
+	.usage_status = CA_MON_UNKNOWN, .fail_status = CA_MON_UNKNOWN,
+};
+
+int
+main(int argc, char **argv)
+{
+	return tool_main(&tool, argc, argv);
 }
